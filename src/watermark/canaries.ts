@@ -1,0 +1,142 @@
+import { blake3 } from '@noble/hashes/blake3.js';
+import type { Bloom } from '../code/bloom.js';
+import { canonicalKey, type RecordIds } from '../code/codebook.js';
+import { matchValue, type Fingerprinter } from '../code/match-index.js';
+import type { ResolvedSchema } from '../schema/schema.js';
+import { deriveMxIneIdentity } from '../presets/mx-ine/canary.js';
+
+/**
+ * Canary rows ("registros testigo"): synthetic voters composed inside one group (section) from
+ * that group's real values, block by block (a given name with its sex, a birth date with its
+ * age, an address with its postal code), so no real person is copied and every value is one the
+ * section really holds. The key and the `unique` columns get fresh values in their own format;
+ * under the mx-ine preset ELECTOR and CURP are derived from the composed person instead, so they
+ * pass every identifier rule a real row passes. A canary never collides with a registry key or
+ * unique value (checked against a Bloom filter of all of them) nor with another canary.
+ */
+export interface Canary {
+  fields: string[];
+  /** Index in the group's rows before which the canary is written. */
+  insertAt: number;
+  recordId: number;
+  hashHi: number;
+  hashLo: number;
+  /** Match-set fingerprints (lo, hi), or null where a value was empty. */
+  fingerprints: ([number, number] | null)[];
+}
+
+/** Deterministic randomness for one canary: keyed BLAKE3 XOF of its group and number. */
+class Draws {
+  private words: Uint32Array;
+  private i = 0;
+  constructor(key: Uint8Array, label: string) {
+    const bytes = blake3(new TextEncoder().encode(label), { key, dkLen: 1024 });
+    this.words = new Uint32Array(bytes.buffer, bytes.byteOffset, 256);
+  }
+  /** Uniform integer in [0, n). */
+  below(n: number): number {
+    if (this.i === this.words.length) this.i = 0;
+    return Math.floor((this.words[this.i++] / 4294967296) * n);
+  }
+}
+
+/**
+ * A fresh value in the format of a column's values in this group: positions where every sampled
+ * value has the same character keep it (a constant prefix stays), other digits become random
+ * digits and other letters random letters.
+ */
+function freshLike(values: string[], draws: Draws): string {
+  const template = values[draws.below(values.length)];
+  let out = '';
+  for (let i = 0; i < template.length; i++) {
+    const ch = template[i];
+    const constant = values.every((v) => v[i] === ch);
+    if (constant) out += ch;
+    else if (ch >= '0' && ch <= '9') out += String.fromCharCode(48 + draws.below(10));
+    else if (ch >= 'A' && ch <= 'Z') out += String.fromCharCode(65 + draws.below(26));
+    else if (ch >= 'a' && ch <= 'z') out += String.fromCharCode(97 + draws.below(26));
+    else out += ch;
+  }
+  return out;
+}
+
+export interface CanaryContext {
+  schema: ResolvedSchema;
+  canaryKey: Uint8Array;
+  ids: RecordIds;
+  fingerprints: Fingerprinter;
+  /** Every registry key and unique value, hashed (see uniqueHash). */
+  taken: Bloom;
+  /** Canary keys already made in this release. */
+  canaryKeys: Set<string>;
+}
+
+/** The hash under which a key or unique value of column `column` is entered in `taken`. */
+export function uniqueHash(fp: Fingerprinter, column: number, value: string): [number, number] {
+  fp.compute(100 + column, [canonicalKey(value) || '\u0000']);
+  return [fp.hi, fp.lo];
+}
+
+const MAX_ATTEMPTS = 64;
+
+/** Composes the canaries of one group; `rows` are the group's registry rows in order. */
+export function composeCanaries(ctx: CanaryContext, groupValue: string, rows: string[][], count: number): Canary[] {
+  const { schema } = ctx;
+  const out: Canary[] = [];
+  const seqUsed = new Set<number>();
+  if (schema.sequence !== null) for (const r of rows) seqUsed.add(Number(r[schema.sequence]));
+  const sample = rows.length > 64 ? rows.filter((_, i) => i % Math.ceil(rows.length / 64) === 0) : rows;
+
+  for (let c = 0; c < count; c++) {
+    let canary: Canary | null = null;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS && canary === null; attempt++) {
+      const draws = new Draws(ctx.canaryKey, `canary\x1f${groupValue}\x1f${c}\x1f${attempt}`);
+      const base = rows[draws.below(rows.length)];
+      const fields = base.slice();
+      let birthRow = base;
+      for (const block of schema.canaries.blocks) {
+        const src = rows[draws.below(rows.length)];
+        for (const col of block) fields[col] = src[col];
+        if (schema.preset === 'mx-ine' && block.includes(schema.columns.indexOf('FNAC'))) birthRow = src;
+      }
+      for (const col of schema.unique) fields[col] = freshLike(sample.map((r) => r[col]), draws);
+      fields[schema.key] = freshLike(sample.map((r) => r[schema.key]), draws);
+      if (schema.preset === 'mx-ine') deriveMxIneIdentity(schema.columns, fields, birthRow, (n) => draws.below(n));
+
+      const key = canonicalKey(fields[schema.key]);
+      if (key === '' || ctx.canaryKeys.has(key)) continue;
+      const [kh, kl] = uniqueHash(ctx.fingerprints, schema.key, fields[schema.key]);
+      if (ctx.taken.has(kh, kl)) continue;
+      let clash = false;
+      for (const col of schema.unique) {
+        const [h, l] = uniqueHash(ctx.fingerprints, col, fields[col]);
+        if (ctx.taken.has(h, l)) clash = true;
+      }
+      if (clash) continue;
+
+      let insertAt = draws.below(rows.length + 1);
+      if (schema.sequence !== null) {
+        const seq = schema.sequence;
+        const numbers = [...seqUsed].filter(Number.isFinite).sort((a, b) => a - b);
+        const gaps: number[] = [];
+        for (let i = 1; i < numbers.length; i++) for (let v = numbers[i - 1] + 1; v < numbers[i]; v++) gaps.push(v);
+        const value = gaps.length > 0 ? gaps[draws.below(gaps.length)] : (numbers[numbers.length - 1] ?? 0) + 1;
+        seqUsed.add(value);
+        const width = rows[0][seq].length;
+        fields[seq] = String(value).padStart(width, '0');
+        insertAt = rows.findIndex((r) => Number(r[seq]) > value);
+        if (insertAt < 0) insertAt = rows.length;
+      }
+
+      ctx.ids.compute(key);
+      const fingerprints = schema.match.map((set, s) => {
+        const values = set.map((col) => matchValue(fields[col], schema.marks.find((m) => m.column === col)?.robust ?? null));
+        return ctx.fingerprints.compute(s, values) ? ([ctx.fingerprints.lo, ctx.fingerprints.hi] as [number, number]) : null;
+      });
+      ctx.canaryKeys.add(key);
+      canary = { fields, insertAt, recordId: ctx.ids.id, hashHi: ctx.ids.hashHi, hashLo: ctx.ids.hashLo, fingerprints };
+    }
+    if (canary !== null) out.push(canary);
+  }
+  return out;
+}

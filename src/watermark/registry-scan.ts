@@ -1,0 +1,141 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import { RollmarkError } from '../errors.js';
+import { Bloom } from '../code/bloom.js';
+import { canonicalKey, RecordIds } from '../code/codebook.js';
+import { Fingerprinter, MatchIndexBuilder, matchValue } from '../code/match-index.js';
+import type { ReleaseKeys } from '../code/release.js';
+import { readCsvFile } from '../csv/read.js';
+import { resolveSchema, PRESETS, type ResolvedSchema } from '../schema/schema.js';
+import type { SchemaFile } from '../schema/types.js';
+import { uniqueHash } from './canaries.js';
+
+/**
+ * The first of issue's two passes over the registry. It checks the whole file before any copy is
+ * written (a malformed line N stops the run with nothing written), and gathers what the second
+ * pass and trace need: group sizes in order, the matching index, a Bloom filter of every key and
+ * unique value (so canaries collide with none), a sample for column profiles, the registry's
+ * sha256 and row count.
+ */
+export interface RegistryScan {
+  schema: ResolvedSchema;
+  header: string[];
+  rows: number;
+  sha256: string;
+  groups: { value: string; rows: number }[];
+  index: MatchIndexBuilder[];
+  taken: Bloom;
+  sample: string[][];
+}
+
+export function groupValue(schema: ResolvedSchema, fields: string[]): string {
+  if (schema.group.length === 1) return fields[schema.group[0]];
+  let v = fields[schema.group[0]];
+  for (let i = 1; i < schema.group.length; i++) v += '|' + fields[schema.group[i]];
+  return v;
+}
+
+/** Picks the schema: the given one, or mx-ine when the header is exactly the mx-ine layout. */
+export function schemaFor(header: string[], file: string, schema?: SchemaFile, schemaFile?: string): ResolvedSchema {
+  if (schema) return resolveSchema(schema, header, file, schemaFile);
+  const mx = PRESETS['mx-ine'];
+  try {
+    return resolveSchema(mx, header, file);
+  } catch (err) {
+    if (err instanceof RollmarkError && err.code === 'CSV_MISSING_COLUMN') {
+      throw new RollmarkError('CSV_MISSING_COLUMN', `${err.message}; a registry that is not the mx-ine layout needs --schema`, {
+        file,
+        line: 1,
+      });
+    }
+    throw err;
+  }
+}
+
+const SAMPLE_HEAD = 5000;
+const SAMPLE_EVERY = 997;
+const SAMPLE_MAX = 20000;
+
+async function fileSha256(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+export async function scanRegistry(
+  file: string,
+  keys: ReleaseKeys,
+  schemaSource?: SchemaFile,
+  schemaFile?: string,
+  onRow?: (rows: number) => void,
+): Promise<RegistryScan> {
+  const ids = new RecordIds(keys.record);
+  const fp = new Fingerprinter(keys.index);
+  let schema: ResolvedSchema | null = null;
+  let header: string[] = [];
+  let index: MatchIndexBuilder[] = [];
+  let taken = new Bloom(1 << 20);
+  const groups: { value: string; rows: number }[] = [];
+  const seenGroups = new Set<string>();
+  const sample: string[][] = [];
+  let rows = 0;
+  let values: string[] = [];
+  const shaPromise = fileSha256(file);
+
+  for await (const { fields, line } of readCsvFile(file, { file, relaxColumnCount: true })) {
+    if (schema === null) {
+      header = fields.map((h) => h.trim());
+      if (header.length === 0 || header.every((h) => h === '')) throw new RollmarkError('CSV_EMPTY', 'the registry has no header row', { file, line });
+      schema = schemaFor(header, file, schemaSource, schemaFile);
+      index = schema.match.map(() => new MatchIndexBuilder());
+      const stat = await fs.promises.stat(file);
+      // About 250 bytes a row: size the filter from the file so it never needs to grow.
+      taken = new Bloom(Math.ceil(stat.size / 150) * (1 + schema.unique.length));
+      values = new Array(schema.columns.length);
+      continue;
+    }
+    if (fields.length !== header.length) {
+      throw new RollmarkError('CSV_COLUMN_COUNT', `expected ${header.length} fields like the header, got ${fields.length}`, { file, line });
+    }
+    const key = canonicalKey(fields[schema.key]);
+    if (key === '') throw new RollmarkError('REGISTRY_BAD_KEY', `empty key column '${header[schema.key]}'`, { file, line, column: schema.key + 1 });
+    const id = ids.compute(key);
+    const [kh, kl] = uniqueHash(fp, schema.key, key);
+    taken.add(kh, kl);
+    for (const col of schema.unique) {
+      const [h, l] = uniqueHash(fp, col, fields[col]);
+      taken.add(h, l);
+    }
+    for (let s = 0; s < schema.match.length; s++) {
+      const set = schema.match[s];
+      const vals = values.slice(0, set.length);
+      for (let i = 0; i < set.length; i++) {
+        const col = set[i];
+        const marked = schema.marks.find((m) => m.column === col);
+        vals[i] = matchValue(fields[col], marked ? marked.robust : null);
+      }
+      if (fp.compute(s, vals)) index[s].add(fp.lo, fp.hi, id);
+    }
+    const g = groupValue(schema, fields);
+    const last = groups[groups.length - 1];
+    if (last !== undefined && last.value === g) {
+      last.rows++;
+    } else {
+      if (seenGroups.has(g)) {
+        throw new RollmarkError(
+          'REGISTRY_UNSORTED',
+          `group ${schema.group.map((c) => header[c]).join('+')} = '${g}' appears again after other groups; sort the registry by group`,
+          { file, line },
+        );
+      }
+      seenGroups.add(g);
+      groups.push({ value: g, rows: 1 });
+    }
+    if (rows < SAMPLE_HEAD || (rows % SAMPLE_EVERY === 0 && sample.length < SAMPLE_MAX)) sample.push(fields);
+    rows++;
+    if (onRow && (rows & 0xffff) === 0) onRow(rows);
+  }
+  if (schema === null) throw new RollmarkError('CSV_EMPTY', 'the registry is empty', { file });
+  if (rows === 0) throw new RollmarkError('CSV_EMPTY', 'the registry has a header but no rows', { file });
+  return { schema, header, rows, sha256: await shaPromise, groups, index, taken, sample };
+}
