@@ -7,6 +7,8 @@ type Command = (argv: string[], io: CliIo) => Promise<number>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
   init: async () => (await import('./commands/init.js')).run,
   synth: async () => (await import('./commands/synth.js')).run,
+  issue: async () => (await import('./commands/issue.js')).run,
+  trace: async () => (await import('./commands/trace.js')).run,
   verify: async () => (await import('./commands/verify.js')).run,
 };
 

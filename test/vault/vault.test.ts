@@ -151,9 +151,11 @@ describe('openVault', () => {
     const err2 = await rejects(() => openVault(dir2), 'VAULT_CORRUPT');
     expect(err2.file).toBe(path.join(dir2, 'issuer.pub'));
 
-    await fs.rm(path.join(dir2, 'ledger.jsonl'));
-    await fs.copyFile(path.join(dir2 + '', 'issuer.pub'), path.join(dir2, 'issuer.pub'));
-    await rejects(() => openVault(dir2), 'VAULT_CORRUPT');
+    const dir3 = path.join(root, 'vault3');
+    await initVault(dir3);
+    await fs.rm(path.join(dir3, 'ledger.jsonl'));
+    const err3 = await rejects(() => openVault(dir3), 'VAULT_CORRUPT');
+    expect(err3.message).toContain('incomplete');
   });
 });
 

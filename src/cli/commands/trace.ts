@@ -1,0 +1,101 @@
+import * as fs from 'node:fs/promises';
+import { ioError } from '../../errors.js';
+import { traceDump } from '../../attribution/trace.js';
+import type { TraceReport } from '../../attribution/report.js';
+import { parseFlags, required, type CliIo } from '../args.js';
+import { progressLine } from '../progress.js';
+import { RollmarkError } from '../../errors.js';
+
+const USAGE =
+  'rollmark trace --vault DIR --dump FILE [--release ID] [--registry FILE] [--report FILE] [--html FILE] [--json] [--bound P] [--quiet]';
+
+export async function run(argv: string[], io: CliIo): Promise<number> {
+  const flags = parseFlags(
+    argv,
+    {
+      vault: { type: 'string' },
+      dump: { type: 'string' },
+      release: { type: 'string' },
+      registry: { type: 'string' },
+      report: { type: 'string' },
+      html: { type: 'string' },
+      json: { type: 'boolean' },
+      bound: { type: 'string' },
+      lang: { type: 'string' },
+      quiet: { type: 'boolean' },
+    },
+    USAGE,
+  );
+  const vault = required(flags.vault, 'vault', USAGE);
+  const dump = required(flags.dump, 'dump', USAGE);
+  let bound: number | undefined;
+  if (flags.bound !== undefined) {
+    bound = Number(flags.bound);
+    if (!(bound > 0 && bound < 1)) throw new RollmarkError('USAGE', `--bound must be a number in (0, 1), got '${flags.bound}'\nusage: ${USAGE}`);
+  }
+  const progress = progressLine(io, flags.quiet === true);
+  const report = await traceDump({
+    vault,
+    dump,
+    release: flags.release,
+    bound,
+    onProgress: (rows) => progress(`reading ${rows.toLocaleString('en-US')} rows`),
+  });
+  progress(null);
+  const json = JSON.stringify(report, null, 2) + '\n';
+  if (flags.report !== undefined) await writeOut(flags.report, json);
+  if (flags.html !== undefined) {
+    const { renderHtmlReport } = await import('../../attribution/html.js');
+    await writeOut(flags.html, renderHtmlReport(report, { lang: flags.lang === 'en' ? 'en' : flags.lang === 'es' ? 'es' : undefined }));
+  }
+  if (flags.json) io.stdout.write(json);
+  else if (!flags.quiet) io.stdout.write(summary(report));
+  return 0;
+}
+
+async function writeOut(file: string, text: string): Promise<void> {
+  const temp = `${file}.partial-${process.pid}`;
+  try {
+    await fs.writeFile(temp, text);
+    await fs.rename(temp, file);
+  } catch (err) {
+    await fs.rm(temp, { force: true });
+    throw ioError(err, file);
+  }
+}
+
+function fmtP(s: { pValue: number; log10PValue: number }): string {
+  return s.log10PValue < -300 ? `1e${s.log10PValue.toFixed(0)}` : s.pValue.toExponential(1);
+}
+
+/** The short human summary printed by default. */
+export function summary(r: TraceReport): string {
+  const lines: string[] = [];
+  const who = r.suspects.filter((s) => s.implicated);
+  const verdictLine: Record<TraceReport['verdict'], string> = {
+    attributed: `ATTRIBUTED to ${who[0]?.recipient} (${who[0]?.name}) in release ${r.release}`,
+    collusion: `COLLUSION: ${who.map((s) => s.recipient).join(', ')} in release ${r.release}`,
+    'no-recipient': `NO RECIPIENT implicated although a single leaker would have been found (release ${r.release}): an unmarked copy or the issuer's own master`,
+    inconclusive: 'INCONCLUSIVE: too little evidence to implicate anyone',
+  };
+  lines.push(`verdict: ${verdictLine[r.verdict]}`);
+  lines.push(`bound: pValue <= ${r.falseAccusationBound} implicates (corrected for ${r.recipientsTested} recipients tested)`);
+  lines.push(
+    `dump: ${r.dump.rows} rows, ${r.dump.rowsMatched} matched, ${r.dump.rowsForeign} foreign, ${r.dump.rowsRejected} unreadable; sha256 ${r.dump.sha256}`,
+  );
+  for (const rel of r.releases) {
+    const marks = rel.classes.filter((c) => !c.dropped && c.name !== 'canary').reduce((a, c) => a + c.observations, 0);
+    lines.push(
+      `release ${rel.release}: ${rel.rowsMatched} rows matched, ${marks} mark positions read, ${rel.canariesFound.length} canaries found, ${rel.canariesObserved} canary positions`,
+    );
+    const mapped = (rel.columns as { dump: number; registry: string | null }[]).filter((c) => c.registry !== null);
+    lines.push(`  columns: ${mapped.map((c) => `${c.dump + 1}->${c.registry}`).join(' ')}`);
+  }
+  lines.push('suspects:');
+  for (const s of r.suspects.slice(0, 12)) {
+    lines.push(
+      `  ${s.implicated ? '*' : ' '} ${s.recipient.padEnd(12)} p <= ${fmtP(s).padEnd(9)} log10 ${s.log10PValue.toFixed(1).padStart(8)}  canaries ${s.canaries}  (${s.release})`,
+    );
+  }
+  return lines.join('\n') + '\n';
+}

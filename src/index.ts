@@ -1,0 +1,37 @@
+/**
+ * rollmark: watermarked voter-list distribution and leak attribution.
+ *
+ * Two rivers over shared ground:
+ *   issue: registry -> watermark (positions, marks, canaries) -> copies + ledger
+ *   trace: dump -> matching -> attribution (symbols, scores, bound) -> signed report
+ * The CLI (`rollmark`) is a thin layer over these functions.
+ */
+export { RollmarkError, type ErrorCode } from './errors.js';
+
+// keys and vault
+export { blake3KeyWords, blake3KeyedBlock } from './keys/blake3.js';
+export { deriveReleaseKey, type KeyPurpose } from './keys/derive.js';
+export { generateSigningKey, publicKeyOf, signBytes, verifyBytes, canonicalJson } from './keys/sign.js';
+export { initVault, openVault, checkVaultPermissions, type Vault } from './vault/vault.js';
+export { readLedger, verifyLedger, appendLedger, type LedgerEntry, type LedgerRecord } from './vault/ledger.js';
+export { signDocument, verifyDocument, loadPublicKey } from './vault/documents.js';
+
+// schema
+export type { SchemaFile } from './schema/types.js';
+export { parseSchema, resolveSchema, PRESETS, type ResolvedSchema } from './schema/schema.js';
+export { MX_INE_SCHEMA } from './presets/mx-ine/schema.js';
+
+// the code shared by both rivers
+export { CodeBook, RecordIds } from './code/codebook.js';
+export { FamilyMatcher } from './code/families.js';
+
+// issue
+export { issueRelease, type IssueOptions, type IssueResult, type IssuedCopy, type Receipt } from './watermark/issue.js';
+export { readRecipients, type Recipient } from './watermark/recipients.js';
+
+// trace
+export { traceDump, DEFAULT_BOUND, type TraceOptions } from './attribution/trace.js';
+export type { TraceReport, Suspect } from './attribution/report.js';
+export { EvidenceTally } from './attribution/evidence.js';
+export { attributionBound, singleLeakerPower } from './attribution/chernoff.js';
+export { biasFromUniform, DEFAULT_CUTOFF } from './attribution/bias.js';

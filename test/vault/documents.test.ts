@@ -1,0 +1,107 @@
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { generateSigningKey, isValidPublicKey, publicKeyOf } from '../../src/keys/sign.js';
+import { loadPublicKey, loadSignedDocument, signDocument, verifyDocument } from '../../src/vault/documents.js';
+import { rejects, tempDir } from './helpers.js';
+
+const secret = generateSigningKey();
+const pub = publicKeyOf(secret);
+const report = {
+  version: 1,
+  dump: { sha256: 'ab'.repeat(32), rows: 2000, rowsMatched: 1990, rowsRejected: 10 },
+  release: 'LN-2026-02',
+  verdict: 'attributed',
+  falseAccusationBound: 1e-9,
+  suspects: [{ recipient: 'MC', implicated: true, pValue: 1e-40, log10PValue: -40.0, score: 12.5 }],
+};
+
+describe('signed documents', () => {
+  it('sign then verify; the signature is 128 hex characters; the input is not modified', () => {
+    const signed = signDocument(report, secret);
+    expect(signed.signature).toMatch(/^[0-9a-f]{128}$/);
+    expect(verifyDocument(signed, pub)).toBe(true);
+    expect('signature' in report).toBe(false);
+    expect(signed.suspects[0].recipient).toBe('MC');
+  });
+
+  it('survives re-formatting and key order, as a JSON file would', () => {
+    const signed = signDocument(report, secret);
+    const reordered = JSON.parse(JSON.stringify({ signature: signed.signature, ...report }, null, 2));
+    expect(verifyDocument(reordered, pub)).toBe(true);
+  });
+
+  it('fails when any value changes, under another key, or without a signature', () => {
+    const signed = signDocument(report, secret);
+    const tampered = JSON.parse(JSON.stringify(signed));
+    tampered.suspects[0].recipient = 'PRI';
+    expect(verifyDocument(tampered, pub)).toBe(false);
+    const added = { ...signed, note: 'x' };
+    expect(verifyDocument(added, pub)).toBe(false);
+    expect(verifyDocument(signed, publicKeyOf(generateSigningKey()))).toBe(false);
+    const { signature: _s, ...bare } = signed;
+    expect(verifyDocument(bare, pub)).toBe(false);
+    expect(verifyDocument({ ...signed, signature: 'zz' }, pub)).toBe(false);
+    expect(verifyDocument(null, pub)).toBe(false);
+    expect(verifyDocument([signed], pub)).toBe(false);
+  });
+
+  it('re-signing replaces the old signature instead of signing over it', () => {
+    const once = signDocument(report, secret);
+    const twice = signDocument(once, secret);
+    expect(twice.signature).toBe(once.signature); // Ed25519 is deterministic
+    expect(verifyDocument(twice, pub)).toBe(true);
+  });
+});
+
+describe('files', () => {
+  it('loadPublicKey reads 64 hex characters with or without a newline', async () => {
+    const dir = await tempDir();
+    const hex = Buffer.from(pub).toString('hex');
+    await fs.writeFile(path.join(dir, 'a.pub'), hex + '\n');
+    await fs.writeFile(path.join(dir, 'b.pub'), hex);
+    expect(Buffer.from(await loadPublicKey(path.join(dir, 'a.pub'))).toString('hex')).toBe(hex);
+    expect(Buffer.from(await loadPublicKey(path.join(dir, 'b.pub'))).toString('hex')).toBe(hex);
+  });
+
+  it('loadPublicKey refuses short, non-hex and off-curve keys, naming the file', async () => {
+    const dir = await tempDir();
+    let offCurve = '';
+    for (let i = 2; !offCurve; i++) {
+      const y = new Uint8Array(32);
+      y[0] = i;
+      if (!isValidPublicKey(y)) offCurve = Buffer.from(y).toString('hex');
+    }
+    for (const [name, text] of [
+      ['short.pub', 'ab'.repeat(31) + '\n'],
+      ['nothex.pub', 'zz'.repeat(32) + '\n'],
+      ['twolines.pub', 'ab'.repeat(32) + '\n\n'],
+      ['curve.pub', offCurve + '\n'],
+    ]) {
+      const file = path.join(dir, name);
+      await fs.writeFile(file, text);
+      const err = await rejects(() => loadPublicKey(file), 'PUBLIC_KEY_INVALID');
+      expect(err.file).toBe(file);
+    }
+    await rejects(() => loadPublicKey(path.join(dir, 'missing.pub')), 'FILE_NOT_FOUND');
+  });
+
+  it('loadSignedDocument accepts a signed report and names the file of a bad one', async () => {
+    const dir = await tempDir();
+    const good = path.join(dir, 'report.json');
+    await fs.writeFile(good, JSON.stringify(signDocument(report, secret), null, 2));
+    expect((await loadSignedDocument(good, pub, 'report')).release).toBe('LN-2026-02');
+
+    const bad = path.join(dir, 'bad.json');
+    const tampered = { ...signDocument(report, secret), verdict: 'no-recipient' };
+    await fs.writeFile(bad, JSON.stringify(tampered));
+    expect((await rejects(() => loadSignedDocument(bad, pub, 'report'), 'REPORT_INVALID')).file).toBe(bad);
+    await rejects(() => loadSignedDocument(bad, pub, 'receipt'), 'RECEIPT_INVALID');
+
+    const notJson = path.join(dir, 'x.json');
+    await fs.writeFile(notJson, '{"version":');
+    await rejects(() => loadSignedDocument(notJson, pub, 'report'), 'REPORT_INVALID');
+    await fs.writeFile(notJson, JSON.stringify(report));
+    expect((await rejects(() => loadSignedDocument(notJson, pub, 'report'), 'REPORT_INVALID')).message).toContain('no signature');
+  });
+});
