@@ -37,6 +37,8 @@ export type ErrorCode =
   | 'REGISTRY_DUPLICATE_KEY'
   | 'REGISTRY_BAD_KEY'
   | 'REGISTRY_UNSORTED'
+  // leak lab: an attack spec or its arguments that cannot be applied
+  | 'ATTACK_INVALID'
   // files
   | 'FILE_NOT_FOUND'
   | 'FILE_EXISTS'

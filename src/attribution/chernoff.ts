@@ -285,33 +285,67 @@ export class TailModel {
    */
   upperQuantile(alpha: number): number {
     if (!(alpha > 0 && alpha < 1)) throw new RollmarkError('INTERNAL', `quantile level must be in (0, 1), got ${alpha}`);
+    const top = this.offset + this.top;
     if (this.n.length === 0) return this.offset;
     const L = -Math.log(alpha);
-    const top = this.offset + this.top;
-    // P(S = top) > alpha: nothing below the top is certified
-    if (this.lnTop > -L) return top;
-    // For lambda > 0 the Chernoff bound at t_lambda = (Lambda(lambda) + L) / lambda is exactly
-    // alpha, so any lambda certifies t_lambda; the best solves lambda Lambda' - Lambda = L, whose
-    // left side increases in lambda. Bisect on ln(lambda) and keep the best t seen.
-    const cgf = (lambda: number): number => this.exponent(lambda, this.top) + this.margin(lambda, top); // Lambda of the random part
-    const tAt = (lambda: number): number => this.offset + (cgf(lambda) + L) / lambda;
+    // P(S = top) >= alpha: nothing below the top is certified, and P(S > top) = 0
+    if (this.lnTop >= -L) return top;
+    // For lambda > 0 the Chernoff bound at t(lambda) = offset + (Lambda(lambda) + L) / lambda is
+    // exactly alpha, so every lambda certifies t(lambda). The best lambda solves
+    // g(lambda) = lambda Lambda'(lambda) - Lambda(lambda) = L, g increasing (g' = lambda Lambda'');
+    // bracketed Newton, keeping the smallest t(lambda) seen (each one is valid).
     let best = top;
-    let lo = -60;
-    let hi = 60;
-    for (let iter = 0; iter < 100; iter++) {
-      const mid = (lo + hi) / 2;
-      const lambda = Math.exp(mid);
-      const { g } = this.tilt(lambda);
-      const d1 = this.top - g; // Lambda'(lambda)
-      const c = cgf(lambda);
-      const tl = this.offset + (c + L) / lambda;
-      if (tl < best) best = tl;
-      if (lambda * d1 - c < L) lo = mid;
-      else hi = mid;
-      if (hi - lo < 1e-9) break;
+    let lo = 0;
+    let hi = Infinity;
+    let x = this.variance > 0 ? Math.sqrt((2 * L) / this.variance) : 1;
+    for (let iter = 0; iter < 100 && x > 0 && Number.isFinite(x); iter++) {
+      const { cgf, d1, d2 } = this.cgf(x);
+      const lam = cgf + this.margin(x, top);
+      const tx = this.offset + (lam + L) / x;
+      if (tx < best) best = tx;
+      const g = x * d1 - cgf - L;
+      if (g < 0) lo = x;
+      else hi = x;
+      if (Math.abs(g) < 1e-12 * L || (hi !== Infinity && hi - lo <= 1e-12 * hi)) break;
+      let next = x - g / (x * d2);
+      if (!(next > lo && next < hi)) next = hi === Infinity ? x * 4 : (lo + hi) / 2;
+      if (next > 1e300) break;
+      x = next;
     }
-    const t2 = tAt(Math.exp(lo));
-    return Math.min(best, t2, top);
+    return Math.min(best, top);
+  }
+
+  /** Lambda(lambda) of the random part and its first two derivatives, in one pass. */
+  private cgf(lambda: number): { cgf: number; d1: number; d2: number } {
+    const n = this.n;
+    const gap = this.gap;
+    const ratio = this.ratio;
+    let sp = 0;
+    let g = 0;
+    let v = 0;
+    for (let i = 0; i < n.length; i++) {
+      const w = ratio[i] - lambda * gap[i];
+      let soft: number;
+      let sig: number;
+      let one: number;
+      if (w > 0) {
+        const e = Math.exp(-w);
+        soft = w + Math.log1p(e);
+        sig = 1 / (1 + e);
+        one = e / (1 + e);
+      } else {
+        const e = Math.exp(w);
+        soft = Math.log1p(e);
+        sig = e / (1 + e);
+        one = 1 / (1 + e);
+      }
+      const ni = n[i];
+      const gi = gap[i];
+      sp += ni * soft;
+      g += ni * gi * sig;
+      v += ni * gi * gi * sig * one;
+    }
+    return { cgf: lambda * this.top + this.lnTop + sp, d1: this.top - g, d2: v };
   }
 }
 

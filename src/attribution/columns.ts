@@ -63,7 +63,7 @@ const HEADER_NAMES: Record<string, string[]> = {
 };
 /** Words that make a header cell read as a column name rather than a value. */
 const NAME_WORDS = new Set([
-  'ID', 'NO', 'NUM', 'NUMERO', 'CLAVE', 'CVE', 'FECHA', 'CODIGO', 'NOMBRE', 'APELLIDO', 'DATE', 'NAME', 'CODE',
+  'ID', 'NUM', 'NUMERO', 'CLAVE', 'CVE', 'FECHA', 'CODIGO', 'NOMBRE', 'APELLIDO', 'DATE', 'NAME', 'CODE',
   'FIRST', 'LAST', 'BIRTH', 'STREET', 'CITY', 'ZIP', 'STATE', 'COUNTY', 'PRECINCT', 'ADDRESS', 'PHONE', 'EMAIL',
   'TELEFONO', 'CORREO', 'DOMICILIO', 'CURP', 'RFC', 'OCR',
 ]);
@@ -147,7 +147,8 @@ function valueSim(d: ColumnProfile, p: ColumnProfile): number {
       if (y !== undefined) { hit += x; inter += Math.min(x, y); } else if (sketch && sketchHas(p, v as string)) hit += x;
     }
     const mass = pd.reduce((a, [, x]) => a + x, 0);
-    return 0.6 * Math.min(1, hit / Math.max(known, 0.05)) + 0.4 * Math.min(1, inter / Math.max(0.6 * mass, 0.02));
+    // Coverage counts most: a dump of one section has its own local frequencies.
+    return 0.75 * Math.min(1, hit / Math.max(known, 0.05)) + 0.25 * Math.min(1, inter / Math.max(0.6 * mass, 0.02));
   };
   const tokMass = p.tokens.reduce((a, [, x]) => a + x, 0);
   return Math.max(part(d.top, p.top, p.known, true), part(d.tokens, p.tokens, tokMass, false));
@@ -171,11 +172,13 @@ function similarity(d: ColumnProfile, p: ColumnProfile, rowUnique: number): numb
   if (p.unique < 0.9 && (p.known >= 0.15 || p.tokens.length > 0)) {
     s = 0.25 * shape + 0.1 * len + 0.05 * chars + 0.1 * num + 0.5 * valueSim(d, p);
   } else {
-    // A key-like column: its values never repeat, so a dump column whose values do is something else
-    // (measured against the dump's own row repetition: dumps repeat whole rows).
-    const u = p.unique >= 0.9 ? Math.min(1, d.unique / Math.max(rowUnique, 1e-9)) ** 2 : 1;
+    // A key-like column: its values never repeat, so a dump column whose values do is something else.
+    // Dumps repeat whole rows, which excuses that much repetition; a dump of a few low-cardinality
+    // columns repeats rows too, so the excuse stops at half the rows.
+    const u = p.unique >= 0.9 ? Math.min(1, d.unique / Math.max(rowUnique, 0.5)) ** 2 : 1;
     s = (0.55 * shape + 0.25 * len + 0.1 * chars + 0.1 * num) * u;
   }
+  if (process.env.RM_DEBUG && (p.name === 'CODPOSTAL' || p.name === 'CONSECUTIVO') && d.digits) console.log(p.name, { shape, len, chars, num, u: p.unique, du: d.unique, known: p.known, v: valueSim(d, p), dd: d.digits, pd: p.digits, empty: [d.empty, p.empty] });
   if (!p.date !== !d.date) s *= 0.5;
   return s * (1 - 0.25 * Math.abs(d.empty - p.empty));
 }
@@ -263,6 +266,7 @@ export function mapColumns(
       transforms[j].push(steps.filter(Boolean).join('+') || undefined);
     }
   }
+  if (process.env.RM_DEBUG) for (let j = 0; j < nDump; j++) console.log(j, regs.map((p, i) => `${p.name}:${score[j][i].toFixed(2)}:${transforms[j][i] ?? ''}`).filter((x) => +x.split(':')[1] > 0.2).join(' '));
   // Globally consistent one-to-one assignment; header names add a small tie-breaking bonus.
   const n = Math.max(nDump, regs.length);
   const w = Array.from({ length: n }, (_, j) => Array.from({ length: n }, (_, i) => {
@@ -344,9 +348,9 @@ function resolveTwins(
       const hk = bonus(j, i) + (pair ? bonus(j2, i2) : 0);
       const hs = bonus(j, i2) + (pair ? bonus(j2, i) : 0);
       by = hk !== hs ? 'header' : 'position';
-      // Without better evidence keep the registry's order (j < j2 here): the first of two twins
-      // first, and a lone twin is taken for the first (APE_PAT is dropped less often than APE_MAT).
-      doSwap = hk !== hs ? hs > hk : i2 < i;
+      // Without better evidence keep the registry's order: the first of two twins first, and a
+      // lone twin is taken for the first (APE_PAT is dropped less often than APE_MAT).
+      doSwap = hk !== hs ? hs > hk : pair && j2 < j ? i < i2 : i2 < i;
     }
     if (doSwap) { picked[j] = i2; if (pair) picked[j2] = i; }
     done.add(j);

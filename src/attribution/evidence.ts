@@ -52,17 +52,10 @@ class BinCounts {
   private size = 0;
   private shift: number;
 
-  constructor(dense: boolean) {
-    if (dense) {
-      this.dense = new Float64Array(BIN_COUNT);
-      this.keys = new Int32Array(0);
-      this.vals = new Float64Array(0);
-      this.shift = 32;
-    } else {
-      this.keys = new Int32Array(64).fill(-1);
-      this.vals = new Float64Array(64);
-      this.shift = 32 - 6;
-    }
+  constructor() {
+    this.keys = new Int32Array(64).fill(-1);
+    this.vals = new Float64Array(64);
+    this.shift = 32 - 6;
   }
 
   add(bin: number, n: number): void {
@@ -153,6 +146,31 @@ function histogramOfDense(dense: Float64Array): Histogram {
   return { bins, counts };
 }
 
+/** Sum of sorted sparse histograms (small ones: a sort of the concatenation). */
+function mergeHistograms(parts: Histogram[]): Histogram {
+  const total = parts.reduce((n, h) => n + h.bins.length, 0);
+  const bins = new Int32Array(total);
+  const counts = new Float64Array(total);
+  let k = 0;
+  for (const h of parts) {
+    bins.set(h.bins, k);
+    counts.set(h.counts, k);
+    k += h.bins.length;
+  }
+  const order = Array.from({ length: total }, (_, i) => i).sort((a, b) => bins[a] - bins[b]);
+  const outBins: number[] = [];
+  const outCounts: number[] = [];
+  for (const i of order) {
+    const last = outBins.length - 1;
+    if (last >= 0 && outBins[last] === bins[i]) outCounts[last] += counts[i];
+    else {
+      outBins.push(bins[i]);
+      outCounts.push(counts[i]);
+    }
+  }
+  return { bins: Int32Array.from(outBins), counts: Float64Array.from(outCounts) };
+}
+
 interface ClassState {
   readonly name: string;
   readonly counts: BinCounts;
@@ -226,7 +244,7 @@ export class EvidenceTally {
     const index = this.classList.length;
     this.classList.push({
       name,
-      counts: new BinCounts(index === 0),
+      counts: new BinCounts(),
       sums: new Float64Array(this.statistics.length * this.recipientCount),
       observations: 0,
       ones: 0,
@@ -322,9 +340,12 @@ export class EvidenceTally {
     let observations = 0;
     let ones = 0;
     const live = this.classList.filter((c) => !dropped.has(c.name));
+    const parts = live.map((c) => c.counts.histogram());
     let hist: Histogram;
-    if (live.length === 1) {
-      hist = live[0].counts.histogram();
+    if (parts.length === 1) {
+      hist = parts[0];
+    } else if (parts.reduce((n, h) => n + h.bins.length, 0) <= BIN_COUNT / 8) {
+      hist = mergeHistograms(parts);
     } else {
       const dense = new Float64Array(BIN_COUNT);
       for (const c of live) c.counts.addInto(dense);

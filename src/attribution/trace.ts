@@ -4,6 +4,7 @@ import { AMBIGUOUS, Fingerprinter, matchValue, type MatchTable } from '../code/m
 import { cellMarks, classTable, type ClassTable } from '../code/marks.js';
 import { loadRelease, releaseKeys, type CanaryGroup, type LoadedRelease } from '../code/release.js';
 import { resolveSchema, type ResolvedSchema } from '../schema/schema.js';
+import { profilesFromJSON } from '../schema/profile.js';
 import { readLedger, type LedgerEntry } from '../vault/ledger.js';
 import { openVault, type Vault } from '../vault/vault.js';
 import { signDocument } from '../vault/documents.js';
@@ -155,7 +156,7 @@ async function releaseContext(vault: Vault, entry: LedgerEntry, dump: DumpSource
   const schema = resolveSchema(m.schema, m.header);
   const keys = releaseKeys(vault.master, id);
   const R = m.recipients.length;
-  const mapping = mapColumns(dump.sample, dump.format.header, m.profiles as never, m.header);
+  const mapping = mapColumns(dump.sample, dump.format.header, profilesFromJSON(JSON.stringify(m.profiles)), m.header);
   const dumpColumn = new Int32Array(m.header.length).fill(-1);
   const transforms: (string | undefined)[] = new Array(m.header.length);
   for (const c of mapping.columns) {
@@ -294,7 +295,7 @@ function observeRow(ctx: ReleaseContext, fields: string[]): void {
       if (p.symbol < 0) continue;
       const P = ctx.code.load(recordId, p.slot);
       ctx.code.symbols(P, ctx.xs);
-      ctx.tally.observe(p.symbol, P, ctx.xs, ctx.tallyClass[p.cls]);
+      ctx.tally.observe(p.symbol as 0 | 1, P, ctx.xs, ctx.tallyClass[p.cls]);
     }
   }
 }

@@ -10,6 +10,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   issue: async () => (await import('./commands/issue.js')).run,
   trace: async () => (await import('./commands/trace.js')).run,
   verify: async () => (await import('./commands/verify.js')).run,
+  simulate: async () => (await import('./commands/simulate.js')).run,
 };
 
 const USAGE = `usage: rollmark <command> [options]
@@ -19,7 +20,9 @@ commands:
   synth    --rows N --out FILE [--seed S] [--preset mx-ine] [--states 09,25]
   issue    --vault DIR --registry FILE --recipients FILE --release ID --out DIR [--schema FILE]
   trace    --vault DIR --dump FILE [--release ID] [--report FILE] [--html FILE] [--json]
-  verify   --vault DIR | --public-key FILE  (--ledger FILE | --receipt FILE | --report FILE)`;
+  verify   --vault DIR | --public-key FILE  (--ledger FILE | --receipt FILE | --report FILE)
+           (--vault DIR alone checks the vault's own ledger)
+  simulate --copies A.csv,B.csv --attacks SPEC --seed S --out FILE [--tsv] [--latin1] [--gzip] [--no-header]`;
 
 /**
  * Runs one CLI invocation and returns its exit code: 0 success, 2 usage error, 1 anything else,

@@ -65,6 +65,7 @@ export class FamilyMatcher {
 
   constructor(families: FamilyDefinition[], column: string) {
     const seen = new Map<string, string>();
+    const sameGroupShort = new Map<string, number>();
     for (const fam of families) {
       for (const spellings of fam.groups) {
         if (spellings.length < 2 || spellings.some((s) => s.trim() === '')) {
@@ -79,6 +80,8 @@ export class FamilyMatcher {
           const ws = spelling.split(/\s+/).map(canonicalWord).filter((w) => w !== '');
           const canon = ws.join(' ');
           const prior = seen.get(canon);
+          // AV. and AV read the same: fine inside one group as two short forms, never otherwise.
+          if (prior !== undefined && i > 0 && sameGroupShort.get(canon) === group) return;
           if (prior !== undefined) {
             throw new RollmarkError(
               'SCHEMA_INVALID',
@@ -86,6 +89,7 @@ export class FamilyMatcher {
             );
           }
           seen.set(canon, `${spelling}' of family '${fam.name}`);
+          if (i > 0) sameGroupShort.set(canon, group);
           const entry: Spelling = { group, words: ws, symbol: i === 0 ? 0 : 1, anchored: fam.anchored };
           const list = this.byFirst.get(ws[0]) ?? [];
           list.push(entry);

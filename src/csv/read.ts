@@ -12,9 +12,8 @@
  * not match what the issuer wrote, and Latin-1 is the usual reason (say so in the message).
  */
 import { createReadStream } from 'node:fs';
-import { Readable } from 'node:stream';
 import { isUtf8 } from 'node:buffer';
-import { parse, CsvError, type Info } from 'csv-parse';
+import { parse, CsvError } from 'csv-parse';
 import { RollmarkError, ioError, type ErrorCode } from '../errors.js';
 import { delimiterByte } from './scanner.js';
 
@@ -85,17 +84,30 @@ export async function* readCsv(
     if (head !== null && head.length > 0) yield head;
   }
 
+  // Records are taken synchronously from `on_record` (and dropped from the stream) and every
+  // chunk is written with its own callback: the records a chunk completes are yielded in order,
+  // and an error comes after the records that preceded it, with their lines counted.
+  const pending: (Buffer | string)[][] = [];
+  const pendingLines: number[] = [];
   const parser = parse({
     delimiter,
     record_delimiter: ['\r\n', '\n'],
     encoding: null,
     bom: false,
     relax_column_count: opts.relaxColumnCount ?? false,
-    info: true,
+    on_record: (record: (Buffer | string)[], context: { lines: number }) => {
+      pending.push(record);
+      pendingLines.push(context.lines);
+      return null;
+    },
   });
-  const source = Readable.from(bytes(), { objectMode: false });
-  source.on('error', (err) => parser.destroy(err));
-  source.pipe(parser);
+  parser.on('error', () => {}); // reported through the write and end callbacks
+  parser.resume();
+  const write = (chunk: Buffer | null) =>
+    new Promise<Error | null>((resolve) => {
+      if (chunk === null) parser.end((err?: Error | null) => resolve(err ?? null));
+      else parser.write(chunk, (err?: Error | null) => resolve(err ?? null));
+    });
 
   // Physical lines are counted here from the fields' own LFs (an LF outside quotes always ends a
   // record), because csv-parse's `info.lines` also counts every CR inside quotes as a line
@@ -104,28 +116,36 @@ export async function* readCsv(
   let line = 1;
   let parsedLines = 0;
   let records = 0;
+  const input_ = bytes();
   try {
-    for await (const item of parser as AsyncIterable<{ record: (Buffer | string)[]; info: Info }>) {
-      const raw = item.record;
-      const fields = new Array<string>(raw.length);
-      let newlines = 0;
-      for (let i = 0; i < raw.length; i++) {
-        const f = decode(raw[i], encoding, file, line + newlines, i);
-        fields[i] = f;
-        if (f.length > 0 && f.indexOf('\n') !== -1) newlines += countLf(f);
+    for (;;) {
+      const next = await input_.next().catch((err: unknown) => {
+        throw ioError(err, file);
+      });
+      const err = await write(next.done ? null : next.value);
+      for (let r = 0; r < pending.length; r++) {
+        const raw = pending[r];
+        const fields = new Array<string>(raw.length);
+        let newlines = 0;
+        for (let i = 0; i < raw.length; i++) {
+          const f = decode(raw[i], encoding, file, line + newlines, i);
+          fields[i] = f;
+          if (f.length > 0 && f.indexOf('\n') !== -1) newlines += countLf(f);
+        }
+        const row: CsvRow = { fields, line };
+        line += 1 + newlines;
+        parsedLines = pendingLines[r];
+        records++;
+        yield row;
       }
-      const row: CsvRow = { fields, line };
-      line += 1 + newlines;
-      parsedLines = item.info.lines;
-      records++;
-      yield row;
+      pending.length = 0;
+      pendingLines.length = 0;
+      if (err) throw mapError(err, file, line, parsedLines);
+      if (next.done) break;
     }
-  } catch (err) {
-    throw mapError(err, file, line, parsedLines);
   } finally {
-    source.unpipe(parser);
-    source.destroy();
     parser.destroy();
+    await input_.return(undefined);
   }
   if (records === 0 && opts.header) {
     throw new RollmarkError('CSV_EMPTY', 'the file is empty: no header row', { file });

@@ -269,12 +269,16 @@ function quantiles(xs: number[]): number[] {
 }
 
 /** Turns statistics plus a uniform sample of the column's raw values into a profile. */
-export function summarize(name: string, st: ValueStats, sample: string[], opts: ProfileOptions = {}): ColumnProfile {
+export function summarize(
+  name: string, st: ValueStats, sample: string[], opts: ProfileOptions = {}, keepUnique = false,
+): ColumnProfile {
   const nonEmpty = st.n - st.empty;
   const d = Math.max(nonEmpty, 1e-9);
-  const unique = st.seen ? Math.min(1, st.distinct.estimate / st.seen) : 0;
+  // A dump's sample is counted exactly; a registry's distinct count is estimated.
+  const distinct = keepUnique && st.values ? st.values.counts.size : st.distinct.estimate;
+  const unique = st.seen ? Math.min(1, distinct / st.seen) : 0;
   const nTop = opts.top ?? 200;
-  const ranked = st.values && unique < 0.9 ? st.values.top(nTop + (opts.sketchValues ?? 2048)) : [];
+  const ranked = st.values && (unique < 0.9 || keepUnique) ? st.values.top(nTop + (opts.sketchValues ?? 2048)) : [];
   const top = shares(ranked.slice(0, nTop), d, nTop);
   let sketch: ColumnProfile['sketch'];
   const topSet = new Set(top.map(([v]) => v));
@@ -439,7 +443,7 @@ export function profileColumns(header: string[], rows: Iterable<string[]>, opts:
 export function profileValues(name: string, values: string[]): ColumnProfile {
   const st = new ValueStats(Math.max(4096, values.length), Infinity);
   for (const v of values) st.add(v);
-  return summarize(name, st, values, { top: 5000, sketchValues: 0 });
+  return summarize(name, st, values, { top: 5000, sketchValues: 0 }, true);
 }
 
 /** The vault's JSON form: `{ version: 1, columns: ColumnProfile[] }`. */

@@ -8,7 +8,7 @@ import { classTable } from '../code/marks.js';
 import { releaseKeys, type CanaryTable, type ReleaseManifest } from '../code/release.js';
 import { readCsvFile } from '../csv/read.js';
 import { csvLine } from '../csv/write.js';
-import { profileColumns } from '../schema/profile.js';
+import { profileColumns, profilesToJSON } from '../schema/profile.js';
 import type { SchemaFile } from '../schema/types.js';
 import { appendLedger, readLedger } from '../vault/ledger.js';
 import { signDocument } from '../vault/documents.js';
@@ -110,7 +110,7 @@ export async function issueRelease(opts: IssueOptions): Promise<IssueResult> {
   const sinks = recipients.map((r) => new CopySink(path.join(opts.outDir, `${r.id}.csv`)));
   try {
     const written = await writeCopies(opts, scan, keys, recipients, sinks, cutoff);
-    const shas = [];
+    const shas: string[] = [];
     for (const s of sinks) shas.push(await s.finish());
 
     const manifest = await writeReleaseData(vault, opts, scan, recipients, written.canaryTable, cutoff);
@@ -314,7 +314,7 @@ async function writeReleaseData(
     code: { cutoff, classes: classTable(scan.schema.marks).names },
     index: { files: indexFiles, entries },
     canaries: { file: 'canaries.json', count: canaries.groups.reduce((a, g) => a + g.canaries.length, 0), groups: canaries.groups.length },
-    profiles: profileColumns(scan.header, scan.sample),
+    profiles: JSON.parse(profilesToJSON(profileColumns(scan.header, scan.sample))),
   };
   const text = JSON.stringify(manifest);
   await writePrivateFile(path.join(tempDir, 'manifest.json'), text);
