@@ -25,6 +25,11 @@ export { MX_INE_SCHEMA } from './presets/mx-ine/schema.js';
 export { CodeBook, RecordIds } from './code/codebook.js';
 export { FamilyMatcher } from './code/families.js';
 
+// synthetic registries
+export { writeSyntheticRegistry, synthesizeRegistry, type SynthOptions } from './synth/index.js';
+export { MX_INE_COLUMNS } from './presets/mx-ine/columns.js';
+export { curpFor, claveElectorFor, curpCheckDigit } from './presets/mx-ine/identity.js';
+
 // issue
 export { issueRelease, type IssueOptions, type IssueResult, type IssuedCopy, type Receipt } from './watermark/issue.js';
 export { readRecipients, type Recipient } from './watermark/recipients.js';

@@ -9,21 +9,34 @@
  * distribution by at most 2^-17, never the validity of the bound.
  *
  * The cutoff. Tardos' proof uses t = 1/(300c); Skoric et al. (2008) and Laarhoven & de Weger
- * (DCC 2014) show the symmetric score needs far less cutoff, and Nuida et al.'s optimal discrete
- * bias sets for small c (c <= 6) never put a bias below 0.11. A small t spends positions on
- * biases near 0 or 1, where a single leaker's copy says little (an innocent agrees with
- * probability ~1) and colluders' extreme-bias positions are rare; a large t loses the rare
- * all-colluders-agree-on-the-rare-symbol positions that catch larger coalitions. Simulated with
- * this module's own statistics and bound (bench/efficiency.mjs, 7 recipients, 1e-9, 95% power),
- * see DEFAULT_CUTOFF for the figures.
+ * (DCC 2014) show the symmetric score needs far less, and Nuida et al.'s optimal discrete bias
+ * sets for small coalitions put no bias below 0.11 (c <= 6). A small t spends positions on biases
+ * near 0 or 1, where a single leaker's copy says little (an innocent agrees with probability ~1);
+ * a large t loses the rare "every colluder holds the rare symbol" positions that survive a
+ * minority vote. See DEFAULT_CUTOFF for the measured trade-off.
  */
+import { RollmarkError } from '../errors.js';
 import { BIAS_SCALE } from './scores.js';
 
 /**
- * Default cutoff t = 0.02, chosen by simulation (bench/efficiency.mjs --cutoffs): it is within a
- * few percent of the best cutoff for the single leaker and for three colluders by majority,
- * minority or coin-flip, where the fewest positions needed against the cutoff are flat between
- * about 0.01 and 0.05; Tardos' t = 1/(300c) (1/1500 for c = 5) needs more positions in every case.
+ * Default cutoff t = 0.02. Fewest observed positions for 95% power at 1e-9 with 7 recipients
+ * (bench/efficiency.mjs, 200 trials a point, grid steps of 4%; default statistics):
+ *
+ *     t        single  3 majority  3 minority  3 coin  5 majority  5 minority
+ *     1/1500     82       466         963        856      882          -
+ *     0.01       73       431         890        773      893        2568
+ *     0.02       67       383         890        714      826        2966
+ *     0.03       64       383         950        714      763        3422
+ *     0.04       62       343        1028        687      719        3796
+ *     0.1        54       276        1482        687      539          -
+ *
+ * (1/1500 and 0.1 were run with an extra llr(0.125) statistic, within ~6% of the default set.)
+ * Minority vote is the three-colluder attack that hurts most and it wants a small cutoff; the
+ * single leaker and the other strategies want a large one. 0.02 ties 0.01 for the smallest worst
+ * case over the three-colluder strategies (890, minority vote) and beats it by 8-12% in every
+ * other column; larger cutoffs gain 4-7% on the single leaker but lose on the minority vote.
+ * Tardos' 1/(300c) is worse in every column. Against five colluders by minority vote 0.01 would
+ * be 13% better: the price of the choice.
  */
 export const DEFAULT_CUTOFF = 0.02;
 
@@ -33,7 +46,7 @@ export const DEFAULT_CUTOFF = 0.02;
  * biasFromUniform(2^32 - 1 - u) = 65536 - biasFromUniform(u) up to rounding at ties.
  */
 export function biasFromUniform(u32: number, cutoff: number = DEFAULT_CUTOFF): number {
-  if (!(cutoff >= 0 && cutoff < 0.5)) throw new RangeError(`cutoff must be in [0, 0.5), got ${cutoff}`);
+  if (!(cutoff >= 0 && cutoff < 0.5)) throw new RollmarkError('INTERNAL', `cutoff must be in [0, 0.5), got ${cutoff}`);
   const u = ((u32 >>> 0) + 0.5) / 4294967296; // midpoint of the u32 cell, in (0, 1)
   const r0 = Math.asin(Math.sqrt(cutoff));
   const r = r0 + u * (Math.PI / 2 - 2 * r0);

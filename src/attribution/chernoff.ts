@@ -18,7 +18,7 @@
  *     Lambda(lambda) = lambda * sum n hi + sum n ln q_hi + sum n softplus(r - lambda gap)
  * which never overflows for lambda >= 0 (softplus(w) = ln(1 + e^w), evaluated stably), and
  * Lambda'(lambda) = sum n hi - sum n gap sigmoid(r - lambda gap). The optimum solves
- * Lambda'(lambda) = s; the left side rises from the mean (lambda = 0) to the maximum sum_n hi
+ * Lambda'(lambda) = s; the left side rises from the mean (lambda = 0) to the maximum sum n hi
  * (lambda -> infinity), so: s <= mean gives the trivial bound 1; s within half the smallest gap
  * of the maximum means S >= s iff every term is at its high value, whose probability
  * prod q_hi^n is both exact and the Chernoff infimum; otherwise a bracketed Newton iteration

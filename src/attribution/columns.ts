@@ -178,7 +178,6 @@ function similarity(d: ColumnProfile, p: ColumnProfile, rowUnique: number): numb
     const u = p.unique >= 0.9 ? Math.min(1, d.unique / Math.max(rowUnique, 0.5)) ** 2 : 1;
     s = (0.55 * shape + 0.25 * len + 0.1 * chars + 0.1 * num) * u;
   }
-  if (process.env.RM_DEBUG && (p.name === 'CODPOSTAL' || p.name === 'CONSECUTIVO') && d.digits) console.log(p.name, { shape, len, chars, num, u: p.unique, du: d.unique, known: p.known, v: valueSim(d, p), dd: d.digits, pd: p.digits, empty: [d.empty, p.empty] });
   if (!p.date !== !d.date) s *= 0.5;
   return s * (1 - 0.25 * Math.abs(d.empty - p.empty));
 }
@@ -266,7 +265,7 @@ export function mapColumns(
       transforms[j].push(steps.filter(Boolean).join('+') || undefined);
     }
   }
-  if (process.env.RM_DEBUG) for (let j = 0; j < nDump; j++) console.log(j, regs.map((p, i) => `${p.name}:${score[j][i].toFixed(2)}:${transforms[j][i] ?? ''}`).filter((x) => +x.split(':')[1] > 0.2).join(' '));
+  if (process.env.RM_DEBUG) for (let j = 0; j < nDump; j++) console.log(j, header?.[j], regs.map((p, i) => `${p.name}:${score[j][i].toFixed(2)}:${transforms[j][i] ?? ''}`).filter((x) => +x.split(':')[1] > 0.4).join(' '));
   // Globally consistent one-to-one assignment; header names add a small tie-breaking bonus.
   const n = Math.max(nDump, regs.length);
   const w = Array.from({ length: n }, (_, j) => Array.from({ length: n }, (_, i) => {

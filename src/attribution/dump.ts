@@ -217,11 +217,11 @@ class RowReader {
     this.headerPending = src.format.hasHeader;
   }
 
-  push(chunk: Buffer): DumpRow[] {
+  push(chunk: Buffer, final = false): DumpRow[] {
     let buf = this.leftover ? Buffer.concat([this.leftover, chunk]) : chunk;
     this.leftover = null;
     if (!this.started) {
-      if (buf.length < 3) { this.leftover = buf; return []; }
+      if (buf.length < 3 && !final) { this.leftover = buf; return []; }
       this.started = true;
       if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
     }
@@ -246,6 +246,7 @@ class RowReader {
   }
 
   end(cutOff?: string): DumpRow[] {
+    const early = this.started ? [] : this.push(Buffer.alloc(0), true);
     if (this.leftover && !this.discarding) {
       const last = this.leftover;
       this.leftover = null;
@@ -255,7 +256,7 @@ class RowReader {
       this.reject(this.line + 1, cutOff);
     }
     this.flushAll();
-    return this.drain();
+    return [...early, ...this.drain()];
   }
 
   private drain(): DumpRow[] {
@@ -278,10 +279,10 @@ class RowReader {
   }
 
   private frame(text: string, n: number): void {
-    if (!this.pending && text.trim() === '') return;
+    if (!this.pending && !/\S/.test(text)) return;
     const p = this.pending ?? { lines: [], start: n };
     p.lines.push(text);
-    const fields = splitFields(p.lines.join('\n'), this.src.format.delimiter);
+    const fields = splitFields(p.lines.length === 1 ? text : p.lines.join('\n'), this.src.format.delimiter);
     this.pending = p;
     // A quoted field over several lines must leave the row whole; if not, the quote was stray.
     if (fields !== null && (p.lines.length === 1 || fields.length === this.src.format.columns)) {

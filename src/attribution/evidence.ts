@@ -441,9 +441,11 @@ export class EvidenceTally {
       }
     }
     const t = new EvidenceTally(R, stats);
+    const seen = new Set<string>();
     for (let k = 0; k < classCount; k++) {
       const name = getString();
-      if (k > 0 && t.classByName.has(name)) fail(`evidence tally repeats class '${name}'`);
+      if (seen.has(name)) fail(`evidence tally repeats class '${name}'`);
+      seen.add(name);
       const c = t.classList[t.classIndex(name)];
       need(20);
       c.observations = dv.getFloat64(o, true);
@@ -454,17 +456,25 @@ export class EvidenceTally {
       const binsAt = o;
       const countsAt = o + nb * 4;
       let total = 0;
+      let ones = 0;
+      let prev = -1;
       for (let i = 0; i < nb; i++) {
         const bin = dv.getUint32(binsAt + 4 * i, true);
         const n = dv.getFloat64(countsAt + 8 * i, true);
         const P = bin % BIAS_SCALE;
-        if (bin >= BIN_COUNT || P === 0 || !(n > 0) || !Number.isInteger(n)) fail('evidence tally holds a bad histogram bin');
+        if (bin <= prev || bin >= BIN_COUNT || P === 0 || !(n > 0) || !Number.isInteger(n)) fail('evidence tally holds a bad histogram bin');
+        prev = bin;
         c.counts.add(bin, n);
         total += n;
+        if (bin >= BIAS_SCALE) ones += n;
       }
       o = countsAt + nb * 8;
-      for (let i = 0; i < c.sums.length; i++, o += 8) c.sums[i] = dv.getFloat64(o, true);
-      if (total !== c.observations || !(c.ones >= 0 && c.ones <= c.observations)) fail(`evidence tally class '${name}' has inconsistent counts`);
+      for (let i = 0; i < c.sums.length; i++, o += 8) {
+        const v = dv.getFloat64(o, true);
+        if (!Number.isFinite(v)) fail('evidence tally holds a non-finite score');
+        c.sums[i] = v;
+      }
+      if (total !== c.observations || ones !== c.ones) fail(`evidence tally class '${name}' has inconsistent counts`);
     }
     if (o !== bytes.byteLength) fail('evidence tally bytes have trailing data');
     return t;

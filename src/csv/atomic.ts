@@ -10,9 +10,8 @@
 import { promises as fsp, type WriteStream } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { finished } from 'node:stream/promises';
 import { RollmarkError, ioError } from '../errors.js';
-import { BufferedWriter, type WriteSummary } from './write.js';
+import { BufferedWriter, writeFinished, type WriteSummary } from './write.js';
 
 export interface AtomicFileOptions {
   /** Replace an existing file at the final path. Default false: FILE_EXISTS. */
@@ -65,10 +64,17 @@ export async function openAtomicFile(finalPath: string, opts: AtomicFileOptions 
     finishing ??= (async () => {
       try {
         if (!stream.writableEnded) stream.end();
-        await finished(stream, { readable: false });
+        await writeFinished(stream);
         if (streamError) throw streamError;
         await fh.sync();
-        await fh.close();
+        // The stream holds the handle open (a FileHandle waits for its streams before closing);
+        // destroying the stream closes both.
+        if (!stream.closed) {
+          await new Promise<void>((resolve) => {
+            stream.once('close', () => resolve());
+            stream.destroy();
+          });
+        }
         state = 'finished';
       } catch (err) {
         throw ioError(err, finalPath);

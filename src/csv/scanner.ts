@@ -28,7 +28,8 @@
  * there instead of thrown and the scan starts again at the line after the record's first line,
  * so a stray quote costs the lines it swallowed once, not the rest of the file.
  */
-import { RollmarkError, type ErrorCode } from '../errors.js';
+import { createReadStream } from 'node:fs';
+import { RollmarkError, ioError, type ErrorCode } from '../errors.js';
 
 const LF = 10;
 const CR = 13;
@@ -663,8 +664,6 @@ export interface ScanFileOptions extends Omit<ScannerOptions, 'startOffset' | 'f
 
 /** Scans a file, or a byte range of it, named in errors by its path. */
 export async function scanFile(path: string, onRecord: RecordCallback, opts: ScanFileOptions = {}): Promise<CsvScanner> {
-  const { createReadStream } = await import('node:fs');
-  const { ioError } = await import('../errors.js');
   const start = opts.start ?? 0;
   if (opts.end !== undefined && opts.end <= start) {
     const s = new CsvScanner({ ...opts, file: path, startOffset: start });

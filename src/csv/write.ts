@@ -8,7 +8,6 @@
  * several times faster than a JavaScript implementation (bench/csv.mjs measures both).
  */
 import { createHash, type Hash } from 'node:crypto';
-import { finished } from 'node:stream/promises';
 import { ioError } from '../errors.js';
 
 const QUOTING = new Map<string, RegExp>();
@@ -186,7 +185,7 @@ export class BufferedWriter {
     this.ended = true;
     this.stream.end();
     try {
-      await finished(this.stream as NodeJS.WritableStream & import('node:stream').Writable, { readable: false });
+      await writeFinished(this.stream);
     } catch (err) {
       throw ioError(err, this.file ?? '');
     }
@@ -230,4 +229,26 @@ export class BufferedWriter {
     }
     return ok;
   }
+}
+
+/**
+ * Resolves on 'finish', rejects on 'error'. Not `stream.finished`: that waits for 'close', which
+ * a stream that leaves its descriptor open (autoClose: false, to fsync it) never emits.
+ */
+export function writeFinished(stream: NodeJS.WritableStream): Promise<void> {
+  const s = stream as NodeJS.WritableStream & { writableFinished?: boolean; errored?: Error | null };
+  if (s.errored) return Promise.reject(s.errored);
+  if (s.writableFinished) return Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    const onFinish = () => {
+      stream.removeListener('error', onError);
+      resolve();
+    };
+    const onError = (err: Error) => {
+      stream.removeListener('finish', onFinish);
+      reject(err);
+    };
+    stream.once('finish', onFinish);
+    stream.once('error', onError);
+  });
 }

@@ -100,6 +100,7 @@ export const DATE_LAYOUTS: readonly DateLayout[] = (() => {
   return out;
 })();
 const LAYOUT = new Map(DATE_LAYOUTS.map((l) => [l.name, l]));
+const PIVOT = new Date().getFullYear() % 100;
 
 /** Reads a date in a named layout as [year, month, day], or null when it is not a valid date. */
 export function parseDate(v: string, layout: string): [number, number, number] | null {
@@ -111,12 +112,13 @@ export function parseDate(v: string, layout: string): [number, number, number] |
     const t = m[i + 1];
     const f = l.order[i];
     if (f === 'Y') y = +t;
-    else if (f === 'y') y = +t + (+t <= new Date().getFullYear() % 100 ? 2000 : 1900);
+    else if (f === 'y') y = +t + (+t <= PIVOT ? 2000 : 1900);
     else if (f === 'M') mo = +t;
     else if (f === 'D') d = +t;
     else mo = MONTHS.findIndex((names) => names.split('|').includes(t)) + 1;
   }
-  const days = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  const days = mo === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(mo) ? 30 : 31;
   return y >= 1850 && y <= 2100 && mo >= 1 && mo <= 12 && d >= 1 && d <= days ? [y, mo, d] : null;
 }
 
@@ -151,8 +153,6 @@ export function shapeOf(v: string): string {
   return out;
 }
 
-export const coarseOf = (shape: string): string => shape.replace(/\d+/g, '');
-
 /** FNV-1a, 32 bits: stable across runs, enough for a sketch and a distinct-count estimate. */
 export function hash32(s: string, seed = 0x811c9dc5): number {
   let h = seed;
@@ -183,8 +183,7 @@ class Distinct {
   add(h: number): void {
     const m = this.mins;
     if (m.length === this.k && h >= m[m.length - 1]) return;
-    let lo = 0;
-    let hi = m.length;
+    let lo = 0, hi = m.length;
     while (lo < hi) { const mid = (lo + hi) >> 1; if (m[mid] < h) lo = mid + 1; else hi = mid; }
     if (m[lo] === h) return;
     m.splice(lo, 0, h);
@@ -226,7 +225,7 @@ export class ValueStats {
     }
     const shape = shapeOf(v);
     bump(this.shapes, shape, w, 512);
-    bump(this.coarse, coarseOf(shape), w, 128);
+    bump(this.coarse, shape.replace(/\d+/g, ''), w, 128);
     this.lengths[Math.min(v.length, 64)] += w;
     for (let i = 0; i < v.length; i++) {
       const c = v.charCodeAt(i);
@@ -263,11 +262,6 @@ function shares<K>(entries: Iterable<[K, number]>, total: number, k: number): [K
     .map(([v, c]) => [v, round(c / total)]);
 }
 
-function quantiles(xs: number[]): number[] {
-  const s = [...xs].sort((a, b) => a - b);
-  return [0.05, 0.25, 0.5, 0.75, 0.95].map((q) => s[Math.min(s.length - 1, Math.floor(q * s.length))]);
-}
-
 /** Turns statistics plus a uniform sample of the column's raw values into a profile. */
 export function summarize(
   name: string, st: ValueStats, sample: string[], opts: ProfileOptions = {}, keepUnique = false,
@@ -280,14 +274,10 @@ export function summarize(
   const nTop = opts.top ?? 200;
   const ranked = st.values && (unique < 0.9 || keepUnique) ? st.values.top(nTop + (opts.sketchValues ?? 2048)) : [];
   const top = shares(ranked.slice(0, nTop), d, nTop);
-  let sketch: ColumnProfile['sketch'];
   const topSet = new Set(top.map(([v]) => v));
-  if (ranked.length > nTop) {
-    const bits = 32768;
-    const data = new Uint8Array(bits / 8);
-    for (const [v] of ranked.slice(nTop)) for (const b of bloomBits(v, bits, 3)) data[b >> 3] |= 1 << (b & 7);
-    sketch = { bits, hashes: 3, data: Buffer.from(data).toString('base64') };
-  }
+  const bloom = new Uint8Array(4096);
+  for (const [v] of ranked.slice(nTop)) for (const b of bloomBits(v, 32768, 3)) bloom[b >> 3] |= 1 << (b & 7);
+  const sketch = ranked.length > nTop ? { bits: 32768, hashes: 3, data: Buffer.from(bloom).toString('base64') } : undefined;
   const profile: ColumnProfile = {
     name,
     rows: round(st.n),
@@ -308,12 +298,12 @@ export function summarize(
   if (st.digitsOnly >= 0.9 * nonEmpty && nonEmpty > 0) {
     const lens = Array.from(st.digitLengths);
     const best = lens.indexOf(Math.max(...lens));
-    const nums = sample.map(normalizeValue).filter((v) => /^\d{1,15}$/.test(v)).map(Number);
+    const nums = sample.map(normalizeValue).filter((v) => /^\d{1,15}$/.test(v)).map(Number).sort((a, b) => a - b);
     profile.digits = {
       fixed: lens[best] >= 0.95 * st.digitsOnly ? best : null,
       leadingZero: round(st.leadingZero / st.digitsOnly),
       min: st.min, max: st.max,
-      q: nums.length ? quantiles(nums) : [st.min, st.min, st.max, st.max, st.max],
+      q: nums.length ? [0.05, 0.25, 0.5, 0.75, 0.95].map((q) => nums[Math.floor(q * nums.length)]) : [st.min, st.min, st.max, st.max, st.max],
     };
   }
   const date = detectDateFormat(sample);
@@ -326,12 +316,10 @@ export function summarize(
   return profile;
 }
 
+/** Bloom filter bit positions by double hashing (Kirsch & Mitzenmacher). */
 function bloomBits(v: string, bits: number, k: number): number[] {
-  const h1 = hash32(v);
-  const h2 = hash32(v, 0x9747b28c) | 1;
-  const out: number[] = [];
-  for (let i = 0; i < k; i++) out.push(((h1 + Math.imul(i, h2)) >>> 0) % bits);
-  return out;
+  const h1 = hash32(v), h2 = hash32(v, 0x9747b28c) | 1;
+  return Array.from({ length: k }, (_, i) => ((h1 + Math.imul(i, h2)) >>> 0) % bits);
 }
 
 const decoded = new WeakMap<object, Uint8Array>();
@@ -364,6 +352,7 @@ function findLinks(header: string[], rows: string[][]): ColumnLink[][] {
   const codes = header.map((_, c) => c).filter((c) => share(c, (v) => v.length >= 10 && /[A-Z]/.test(v) && /\d/.test(v)) >= 0.8);
   const out = header.map((): ColumnLink[] => []);
   const features: LinkFeature[] = ['first', 'vowel', 'consonant'];
+  const half = Math.max(1, norm.length >> 1);
   for (let x = 0; x < header.length; x++) {
     if (codes.includes(x) || share(x, (v) => /^[A-Z]/.test(v)) < 0.8) continue;
     for (const k of codes) {
@@ -372,12 +361,12 @@ function findLinks(header: string[], rows: string[][]): ColumnLink[][] {
         for (let pos = 0; pos < 18; pos++) {
           let n = 0, agree = 0, chance = 0;
           for (let i = 0; i < norm.length; i++) {
-            const a = fx[i];
-            const b = norm[i][k][pos];
+            const a = fx[i], b = norm[i][k][pos];
             if (a === undefined || b === undefined) continue;
             n++;
             if (a === b) agree++;
-            if (fx[(i + 1) % norm.length] === b) chance++;
+            // Chance agreement, against a far-away row (neighbours are often one family).
+            if (fx[(i + half) % norm.length] === b) chance++;
           }
           if (n >= 20 && agree / n >= 0.6 && (agree - chance) / n >= 0.3) {
             out[x].push({ column: header[k], pos, feature: f, rate: round(agree / n) });
@@ -393,12 +382,8 @@ function findLinks(header: string[], rows: string[][]): ColumnLink[][] {
 export class ColumnProfiler {
   private readonly stats: ValueStats[];
   private readonly kept: string[][] = [];
-  private readonly budget: number;
-  private readonly keep: number;
-  private stride = 1;
-  private level = 0;
-  private index = 0;
-  private rng = 0x2545f491;
+  private readonly budget: number; private readonly keep: number;
+  private stride = 1; private level = 0; private index = 0; private rng = 0x2545f491;
 
   constructor(private readonly header: string[], private readonly opts: ProfileOptions = {}) {
     this.stats = header.map(() => new ValueStats(Math.max(4096, (opts.top ?? 200) + (opts.sketchValues ?? 2048))));
@@ -453,14 +438,12 @@ export function profilesToJSON(profiles: ColumnProfile[]): string {
 
 export function profilesFromJSON(text: string, file?: string): ColumnProfile[] {
   const bad = (why: string): RollmarkError => new RollmarkError('VAULT_CORRUPT', `column profiles: ${why}`, { file });
-  let doc: unknown;
-  try { doc = JSON.parse(text); } catch { throw bad('not valid JSON'); }
-  const d = doc as { version?: unknown; columns?: unknown };
+  let d: { version?: unknown; columns?: unknown };
+  try { d = JSON.parse(text); } catch { throw bad('not valid JSON'); }
   if (!d || d.version !== 1 || !Array.isArray(d.columns)) throw bad('expected { version: 1, columns: [...] }');
   d.columns.forEach((c: Partial<ColumnProfile>, i: number) => {
-    const ok = c && typeof c.name === 'string' && Array.isArray(c.shapes) && Array.isArray(c.coarse)
-      && Array.isArray(c.lengths) && Array.isArray(c.chars) && Array.isArray(c.top) && Array.isArray(c.tokens)
-      && Array.isArray(c.links) && typeof c.unique === 'number' && typeof c.empty === 'number';
+    const lists = ['shapes', 'coarse', 'lengths', 'chars', 'top', 'tokens', 'links'] as const;
+    const ok = c && typeof c.name === 'string' && lists.every((k) => Array.isArray(c[k])) && typeof c.unique === 'number';
     if (!ok) throw bad(`column ${i + 1} is malformed`);
   });
   return d.columns as ColumnProfile[];

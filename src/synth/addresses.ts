@@ -1,29 +1,34 @@
-import { COL } from '../presets/mx-ine/columns.js';
 import { RURAL_LOCALITIES, RURAL_PREFIXES, SETTLEMENT_NAMES, STREET_NAMES } from '../presets/mx-ine/data/addresses.js';
 import {
-  CARDINALS, DEPARTAMENTO, EDIFICIO, LOTE, MANZANA, SETTLEMENT_TYPES, SIN_NUMERO, STREET_TYPES, type VariantWord,
+  CARDINALS, DEPARTAMENTO, EDIFICIO, LOTE, MANZANA, SETTLEMENT_TYPES, SIN_NUMERO, STREET_TYPES, type Spellings, type VariantWord,
 } from '../presets/mx-ine/data/variants.js';
 import { AliasTable, WeightedChoice } from './alias.js';
 import type { SectionPlan } from './geography.js';
 import type { Rng } from './prng.js';
+import type { RowWriter } from './row-writer.js';
 
 /**
  * Addresses as the list writes them. A section gets its own streets and settlements once; each
- * row then picks a street and writes it with freshly drawn spellings (C or CALLE, AV. or AV,
+ * row then picks a street and draws with freshly drawn spellings (C or CALLE, AV. or AV,
  * COL or COLONIA ...), so every spelling keeps its share throughout the registry.
  */
 
 /** Share of rows in a rural section whose address is "DOMICILIO CONOCIDO" (about 4% overall). */
-const DOMICILIO_CONOCIDO = 0.18;
+const DOMICILIO_CONOCIDO = 0.15;
 /** Entidades whose streets are numbered with the crossing streets (C 57 X 54 Y 58). */
 const CROSSING_STREETS: Readonly<Record<string, number>> = { '31': 0.85, '04': 0.4 };
 /** Share of urban sections written in blocks and lots (MZ 12 LT 5): housing estates. */
 const BLOCK_AND_LOT: Readonly<Record<string, number>> = { '15': 0.25, '09': 0.2 };
 const BLOCK_AND_LOT_DEFAULT = 0.1;
 
+const enum Exterior { None, Word, Number, BlockAndLot }
+const enum Interior { None, Number, Letter, Flat, BuildingFlat, House, Shop }
+
 interface Street {
   type: number;
   name: string;
+  /** The street's number, for streets named by one. */
+  number: number;
   cardinal: number;
   crossing: boolean;
   settlement: number;
@@ -40,12 +45,18 @@ interface Settlement {
   localidad: string;
 }
 
+/** A kind of word (street type, cardinal ...): which word, then which spelling of it. */
 class Variants {
   readonly which: AliasTable;
-  readonly spell: WeightedChoice<string>[];
+  /** Spellings with the space that follows them (C , AV. ); '' stays ''. */
+  readonly before: WeightedChoice<string>[];
+  /** Spellings with the space that precedes them ( NTE). */
+  readonly after: WeightedChoice<string>[];
   constructor(readonly words: readonly VariantWord[]) {
     this.which = new AliasTable(words.map((w) => w.share));
-    this.spell = words.map((w) => WeightedChoice.of(w.spellings));
+    const spaced = (f: (s: string) => string) => words.map((w) => WeightedChoice.of(w.spellings.map(([s, n]) => [s === '' ? '' : f(s), n] as const)));
+    this.before = spaced((s) => s + ' ');
+    this.after = spaced((s) => ' ' + s);
   }
 }
 
@@ -56,11 +67,14 @@ const CALLE = STREET_TYPES.findIndex((w) => w.long === 'CALLE');
 const COLONIA = SETTLEMENT_TYPES.findIndex((w) => w.long === 'COLONIA');
 const NO_TYPE = SETTLEMENT_TYPES.findIndex((w) => w.long === '');
 const sinNumero = WeightedChoice.of(SIN_NUMERO);
-const manzana = WeightedChoice.of(MANZANA);
-const lote = WeightedChoice.of(LOTE);
-const depto = WeightedChoice.of(DEPARTAMENTO);
-const edificio = WeightedChoice.of(EDIFICIO);
-const LETTERS = 'ABCDEF';
+const spacedAround = (xs: Spellings, lead: string) => WeightedChoice.of(xs.map(([s, n]) => [lead + s + ' ', n] as const));
+const manzana = spacedAround(MANZANA, '');
+const lote = spacedAround(LOTE, ' ');
+const depto = spacedAround(DEPARTAMENTO, '');
+const edificio = spacedAround(EDIFICIO, '');
+const LETTERS = 'ABCDEF'.split('');
+const SPACED_LETTERS = LETTERS.map((l) => ' ' + l);
+const DASHED_LETTERS = LETTERS.map((l) => '-' + l);
 
 const pad = (n: number, w: number) => String(n).padStart(w, '0');
 const pick = <T>(xs: readonly T[], rng: Rng): T => xs[rng.below(xs.length)];
@@ -108,10 +122,12 @@ export class SectionAddresses {
     for (let i = 0; i < nStreets; i++) {
       const isCrossing = rng.chance(crossing);
       const numbered = isCrossing || rng.chance(0.12);
-      const name = numbered ? String(1 + rng.below(isCrossing ? 120 : 40)) + (rng.chance(0.03) ? ' A' : '') : pick(STREET_NAMES, rng);
+      const number = numbered ? 1 + rng.below(isCrossing ? 120 : 40) : 0;
+      const name = numbered ? String(number) + (rng.chance(0.03) ? ' A' : '') : pick(STREET_NAMES, rng);
       this.streets.push({
         type: isCrossing ? CALLE : streetTypes.which.sample(rng),
         name,
+        number,
         cardinal: !isCrossing && rng.chance(numbered ? 0.4 : 0.12) ? cardinals.which.sample(rng) : -1,
         crossing: isCrossing,
         settlement: rng.below(nSettlements),
@@ -121,60 +137,177 @@ export class SectionAddresses {
     }
   }
 
-  /** Writes CALLE, NUM_EXT, NUM_INT, COLONIA, CODPOSTAL, LOCALIDAD and MANZANA of one row. */
-  draw(rng: Rng, f: string[]): void {
-    const st = this.streets[rng.below(this.streets.length)];
-    const se = this.settlements[st.settlement];
-    f[COL.CODPOSTAL] = se.postal;
-    f[COL.LOCALIDAD] = se.localidad;
-    f[COL.COLONIA] = this.settlement(se, rng);
-    f[COL.NUM_INT] = rng.chance(0.16) ? this.interior(rng) : '';
+  // The current row's choices, drawn by draw() and written by the write methods.
+  private st!: Street;
+  private se!: Settlement;
+  private conocido = false;
+  private streetType = '';
+  private cardinal = '';
+  private crossA = 0;
+  private crossB = 0;
+  private ext = Exterior.None;
+  private extWord = '';
+  private extWord2 = '';
+  private extN = 0;
+  private extN2 = 0;
+  private extSuffix = '';
+  private int = Interior.None;
+  private intWord = '';
+  private intWord2 = '';
+  private intLetter = '';
+  private intN = 0;
+  private settlementType = '';
+  private settlementCardinal = '';
+  private manzana = -1;
 
-    if (this.rural && rng.chance(DOMICILIO_CONOCIDO)) {
-      f[COL.CALLE] = 'DOMICILIO CONOCIDO';
-      f[COL.NUM_EXT] = rng.chance(0.6) ? sinNumero.pick(rng) : '';
-      f[COL.NUM_INT] = '';
-      f[COL.MANZANA] = '';
+  /** Draws one row's address. */
+  draw(rng: Rng): void {
+    const st = (this.st = this.streets[rng.below(this.streets.length)]);
+    const se = (this.se = this.settlements[st.settlement]);
+    this.settlementType = se.bare > 0 && rng.chance(se.bare) ? '' : settlementTypes.before[se.type].pick(rng);
+    this.settlementCardinal = se.cardinal >= 0 ? cardinals.after[se.cardinal].pick(rng) : '';
+    this.conocido = this.rural && rng.chance(DOMICILIO_CONOCIDO);
+    if (this.conocido) {
+      this.ext = rng.chance(0.6) ? Exterior.Word : Exterior.None;
+      if (this.ext === Exterior.Word) this.extWord = sinNumero.pick(rng);
+      this.int = Interior.None;
+      this.manzana = -1;
       return;
     }
-    f[COL.MANZANA] = String(st.block + rng.below(3));
-    let calle = streetTypes.spell[st.type].pick(rng) + ' ' + st.name;
+    this.manzana = st.block + rng.below(3);
+    this.streetType = streetTypes.before[st.type].pick(rng);
+    this.cardinal = '';
     if (st.crossing) {
       // A numbered street crosses streets of the other parity: C 57 X 54 Y 56.
-      const main = parseInt(st.name, 10);
-      const a = 2 * (1 + rng.below(60)) - (main % 2 === 0 ? 1 : 0);
-      calle += ' X ' + a + ' Y ' + (a + (rng.chance(0.7) ? 2 : 4));
+      this.crossA = 2 * (1 + rng.below(60)) - (st.number % 2 === 0 ? 1 : 0);
+      this.crossB = this.crossA + (rng.chance(0.7) ? 2 : 4);
     } else if (st.cardinal >= 0) {
-      calle += ' ' + cardinals.spell[st.cardinal].pick(rng);
+      this.cardinal = cardinals.after[st.cardinal].pick(rng);
     }
-    f[COL.CALLE] = calle;
-    f[COL.NUM_EXT] = this.exterior(st, rng);
+    this.drawExterior(st, rng);
+    this.drawInterior(rng);
   }
 
-  private settlement(se: Settlement, rng: Rng): string {
-    let s = se.bare > 0 && rng.chance(se.bare) ? se.name : (se.type === NO_TYPE ? '' : settlementTypes.spell[se.type].pick(rng) + ' ') + se.name;
-    if (se.cardinal >= 0) s += ' ' + cardinals.spell[se.cardinal].pick(rng);
-    return s;
-  }
-
-  private exterior(st: Street, rng: Rng): string {
+  private drawExterior(st: Street, rng: Rng): void {
     if (this.blockAndLot && rng.chance(0.7)) {
-      return manzana.pick(rng) + ' ' + (st.block + rng.below(3)) + ' ' + lote.pick(rng) + ' ' + (1 + rng.below(40));
+      this.ext = Exterior.BlockAndLot;
+      this.extWord = manzana.pick(rng);
+      this.extN = st.block + rng.below(3);
+      this.extWord2 = lote.pick(rng);
+      this.extN2 = 1 + rng.below(40);
+      return;
     }
-    if (rng.chance(0.06)) return sinNumero.pick(rng);
+    if (rng.chance(0.06)) {
+      this.ext = Exterior.Word;
+      this.extWord = sinNumero.pick(rng);
+      return;
+    }
+    this.ext = Exterior.Number;
     const u = rng.float();
-    const n = st.crossing ? 100 + rng.below(900) : u < 0.55 ? 1 + rng.below(199) : u < 0.85 ? 200 + rng.below(800) : 1000 + rng.below(2000);
+    this.extN = st.crossing ? 100 + rng.below(900) : u < 0.55 ? 1 + rng.below(199) : u < 0.85 ? 200 + rng.below(800) : 1000 + rng.below(2000);
     const v = rng.float();
-    return v < 0.03 ? n + ' ' + LETTERS[rng.below(4)] : v < 0.06 ? n + '-' + LETTERS[rng.below(4)] : String(n);
+    this.extSuffix = v < 0.03 ? SPACED_LETTERS[rng.below(4)] : v < 0.06 ? DASHED_LETTERS[rng.below(4)] : '';
   }
 
-  private interior(rng: Rng): string {
+  private drawInterior(rng: Rng): void {
+    if (!rng.chance(0.16)) {
+      this.int = Interior.None;
+      return;
+    }
     const u = rng.float();
-    if (u < 0.35) return String(1 + rng.below(30));
-    if (u < 0.6) return LETTERS[rng.below(LETTERS.length)];
-    if (u < 0.75) return depto.pick(rng) + ' ' + (1 + rng.below(4)) + pad(1 + rng.below(8), 2);
-    if (u < 0.8) return edificio.pick(rng) + ' ' + LETTERS[rng.below(LETTERS.length)] + ' ' + depto.pick(rng) + ' ' + (1 + rng.below(30));
-    if (u < 0.95) return 'CASA ' + (1 + rng.below(40));
-    return 'LOCAL ' + (1 + rng.below(20));
+    if (u < 0.35) (this.int = Interior.Number), (this.intN = 1 + rng.below(30));
+    else if (u < 0.6) (this.int = Interior.Letter), (this.intLetter = LETTERS[rng.below(LETTERS.length)]);
+    else if (u < 0.75) (this.int = Interior.Flat), (this.intWord = depto.pick(rng)), (this.intN = (1 + rng.below(4)) * 100 + 1 + rng.below(8));
+    else if (u < 0.8) {
+      this.int = Interior.BuildingFlat;
+      this.intWord = edificio.pick(rng);
+      this.intLetter = LETTERS[rng.below(LETTERS.length)];
+      this.intWord2 = depto.pick(rng);
+      this.intN = 1 + rng.below(30);
+    } else if (u < 0.95) (this.int = Interior.House), (this.intN = 1 + rng.below(40));
+    else (this.int = Interior.Shop), (this.intN = 1 + rng.below(20));
+  }
+
+  /** CALLE, NUM_EXT, NUM_INT, COLONIA and CODPOSTAL, each closed with next(). */
+  writeStreet(w: RowWriter): void {
+    if (this.conocido) {
+      w.text('DOMICILIO CONOCIDO');
+    } else {
+      w.text(this.streetType);
+      w.text(this.st.name);
+      if (this.st.crossing) {
+        w.text(' X ');
+        w.int(this.crossA);
+        w.text(' Y ');
+        w.int(this.crossB);
+      } else if (this.cardinal !== '') {
+        w.text(this.cardinal);
+      }
+    }
+    w.next();
+    switch (this.ext) {
+      case Exterior.Word:
+        w.text(this.extWord);
+        break;
+      case Exterior.Number:
+        w.int(this.extN);
+        w.text(this.extSuffix);
+        break;
+      case Exterior.BlockAndLot:
+        w.text(this.extWord);
+        w.int(this.extN);
+        w.text(this.extWord2);
+        w.int(this.extN2);
+        break;
+      default:
+    }
+    w.next();
+    this.writeInterior(w);
+    w.next();
+    if (this.settlementType !== '') w.text(this.settlementType);
+    w.text(this.se.name);
+    if (this.settlementCardinal !== '') w.text(this.settlementCardinal);
+    w.next();
+    w.text(this.se.postal);
+    w.next();
+  }
+
+  private writeInterior(w: RowWriter): void {
+    switch (this.int) {
+      case Interior.Number:
+        w.int(this.intN);
+        break;
+      case Interior.Letter:
+        w.text(this.intLetter);
+        break;
+      case Interior.Flat:
+        w.text(this.intWord);
+        w.int(this.intN);
+        break;
+      case Interior.BuildingFlat:
+        w.text(this.intWord);
+        w.text(this.intLetter);
+        w.text(' ');
+        w.text(this.intWord2);
+        w.int(this.intN);
+        break;
+      case Interior.House:
+        w.text('CASA ');
+        w.int(this.intN);
+        break;
+      case Interior.Shop:
+        w.text('LOCAL ');
+        w.int(this.intN);
+        break;
+      default:
+    }
+  }
+
+  /** LOCALIDAD and MANZANA, each closed with next(). */
+  writeLocality(w: RowWriter): void {
+    w.text(this.se.localidad);
+    w.next();
+    if (this.manzana >= 0) w.int(this.manzana);
+    w.next();
   }
 }

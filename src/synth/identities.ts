@@ -1,8 +1,8 @@
-import { COL } from '../presets/mx-ine/columns.js';
 import { CURP_ALPHABET, INCONVENIENT_WORDS } from '../presets/mx-ine/data/renapo.js';
 import { RollmarkError } from '../errors.js';
 import { ABROAD, type PeopleModel } from './people.js';
 import type { Rng } from './prng.js';
+import type { RowWriter } from './row-writer.js';
 import { KeyFilter } from './unique.js';
 
 /**
@@ -19,13 +19,15 @@ import { KeyFilter } from './unique.js';
 const X = CURP_ALPHABET.indexOf('X');
 const CURP_HOMOCLAVES = ['0123456789', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'];
 const HOMONYMS = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
+const DIGITS = '0123456789'.split('');
+const HOMOCLAVE_VALUES = CURP_HOMOCLAVES.map((set) => [...set].map((c) => CURP_ALPHABET.indexOf(c)));
 const value = (c: string) => CURP_ALPHABET.indexOf(c);
 
 export class IdentityIssuer {
   private readonly filter: KeyFilter;
   // Per surname: CURP head (initial + vowel), the same with X for an inconvenient word,
   // and alphabet values; the clave pair and its code.
-  private readonly head: string[];
+  private readonly headText: string[];
   private readonly headX: string[];
   private readonly sInit: Int32Array;
   private readonly sVowel: Int32Array;
@@ -44,11 +46,16 @@ export class IdentityIssuer {
   private readonly inconvenient: Uint8Array;
   private readonly sexState: string[] = [];
   private readonly sexStateSum: Int32Array;
+  // Two- and three-character pieces by alphabet value, so a CURP is written in six pieces.
+  private readonly pairText: string[] = [];
+  private readonly tailText: string[] = [];
+  private readonly birthSex: string[] = [];
+  private readonly homoclave3: string[] = [];
 
   constructor(private readonly model: PeopleModel, rows: number) {
     this.filter = new KeyFilter(2 * rows);
     const sl = model.surnameLetters;
-    this.head = sl.map((l) => l.initial + l.vowel);
+    this.headText = sl.map((l) => l.initial + l.vowel);
     this.headX = sl.map((l) => l.initial + 'X');
     this.sInit = Int32Array.from(sl.map((l) => value(l.initial)));
     this.sVowel = Int32Array.from(sl.map((l) => value(l.vowel)));
@@ -74,51 +81,90 @@ export class IdentityIssuer {
       }
     }
     this.sexStateSum = Int32Array.from(sums);
+    for (const a of CURP_ALPHABET) for (const b of CURP_ALPHABET) this.pairText.push(a + b);
+    for (const a of CURP_ALPHABET) for (const b of CURP_ALPHABET) for (const d of DIGITS) this.tailText.push(a + b + d);
+    for (let b = 0; b <= ABROAD; b++) for (const sex of ['H', 'M']) this.birthSex.push(model.birthCode(b) + sex);
+    for (const d of DIGITS) for (const k of HOMONYMS) this.homoclave3.push(d + k);
   }
 
-  /** Writes CURP and ELECTOR of a person into `f`. `rng` draws the clave's first homoclave digit. */
-  issue(pat: number, mat: number, u1: number, u2: number, day: number, sex: number, birth: number, rng: Rng, f: string[]): void {
+  // The current person's pieces, kept between issue() and the writes.
+  private pat = -1;
+  private mat = -1;
+  private unit = 0;
+  private day = 0;
+  private sex = 0;
+  private birth = 0;
+  private head = '';
+  private middle = 0;
+  private consonants = 0;
+  private tail = 0;
+  private homoclave = 0;
+
+  /** Works out CURP and clave of a person; `rng` draws the clave's first homoclave digit. */
+  issue(pat: number, mat: number, u1: number, u2: number, day: number, sex: number, birth: number, rng: Rng): void {
     const m = this.model;
     const u = m.identityUnit(u1, u2);
+    this.pat = pat;
+    this.mat = mat;
+    this.unit = u;
+    this.day = day;
+    this.sex = sex;
+    this.birth = birth;
     // The generator gives a person no first surname only when it gives no surname at all, so
     // the single-surname shift of composeCurp never applies here.
     const h0 = pat < 0 ? X : this.sInit[pat];
     let h1 = pat < 0 ? X : this.sVowel[pat];
     const h2 = mat < 0 ? X : this.sInit[mat];
     const h3 = this.nInit[u];
-    let head = pat < 0 ? 'XX' : this.head[pat];
+    this.head = pat < 0 ? 'XX' : this.headText[pat];
     if (this.inconvenient[headCode(h0, h1, h2, h3)] === 1) {
       h1 = X;
-      head = this.headX[pat];
+      this.head = this.headX[pat];
     }
     const c0 = pat < 0 ? X : this.sCons[pat];
     const c1 = mat < 0 ? X : this.sCons[mat];
     const c2 = this.nCons[u];
-    const ss = birth * 2 + sex;
-    const partial = h0 * 18 + h1 * 17 + h2 * 16 + h3 * 15 + this.daySum[day] + this.sexStateSum[ss] + c0 * 5 + c1 * 4 + c2 * 3;
-    const body = head + (mat < 0 ? 'X' : this.sInitText[mat]) + this.nInitText[u] + m.yymmdd[day] + this.sexState[ss]
-      + (pat < 0 ? 'X' : this.sConsText[pat]) + (mat < 0 ? 'X' : this.sConsText[mat]) + this.nConsText[u];
-    const homoclaves = CURP_HOMOCLAVES[m.birthYear[day] < 2000 ? 0 : 1];
-    const a = headCode(h0, h1, h2, h3) | (birth << 21) | (sex << 27);
-    const b = (c0 * 37 + c1) * 37 + c2;
-    let h = 0;
-    while (this.filter.addIfAbsent3(a, b + (h << 16), day)) {
-      if (++h === homoclaves.length) throw new RollmarkError('INTERNAL', `synth: no free CURP homoclave for ${body}`);
-    }
-    const hv = value(homoclaves[h]);
-    f[COL.CURP] = body + homoclaves[h] + String((10 - ((partial + hv * 2) % 10)) % 10);
-
+    const partial = h0 * 18 + h1 * 17 + h2 * 16 + h3 * 15 + this.daySum[day] + this.sexStateSum[birth * 2 + sex] + c0 * 5 + c1 * 4 + c2 * 3;
+    // CURP and clave share everything but the CURP's vowel and the homoclaves: one filter block.
     const p12 = pat < 0 ? X * 64 + X : this.sInit[pat] * 64 + this.sCons[pat];
     const m12 = mat < 0 ? X * 64 + X : this.sInit[mat] * 64 + this.sCons[mat];
-    const digit = rng.below(10);
-    const ka = (p12 | (m12 << 12) | (this.nInit[u] << 24) | (sex << 30) | (1 << 31)) >>> 0;
-    const kb = this.nCons[u] | (birth << 6) | (digit << 12);
-    let k = 0;
-    while (this.filter.addIfAbsent3(ka, kb | (k << 16), day)) {
-      if (++k === HOMONYMS.length) throw new RollmarkError('INTERNAL', `synth: no free clave homonym number for ${body}`);
+    const base = this.filter.block(p12 | (m12 << 12) | (h3 << 24) | (sex << 30), c2 | (birth << 6), day);
+    const century = m.birthYear[day] < 2000 ? 0 : 1;
+    const homoclaves = CURP_HOMOCLAVES[century];
+    let h = 0;
+    while (this.filter.addIfAbsent(base, h1 + 37 * h)) {
+      if (++h === homoclaves.length) throw new RollmarkError('INTERNAL', 'synth: no free CURP homoclave');
     }
-    f[COL.ELECTOR] = (pat < 0 ? 'XX' : this.sPair[pat]) + (mat < 0 ? 'XX' : this.sPair[mat]) + this.nPair[u]
-      + m.yymmdd[day] + m.birthCode(birth) + (sex ? 'M' : 'H') + digit + HOMONYMS[k];
+    const hv = HOMOCLAVE_VALUES[century][h];
+    this.middle = h2 * 37 + h3;
+    this.consonants = c0 * 37 + c1;
+    this.tail = (c2 * 37 + hv) * 10 + ((10 - ((partial + hv * 2) % 10)) % 10);
+
+    const digit = rng.below(10);
+    let k = 0;
+    while (this.filter.addIfAbsent(base, 0x10000 + digit + 10 * k)) {
+      if (++k === HOMONYMS.length) throw new RollmarkError('INTERNAL', 'synth: no free clave homonym number');
+    }
+    this.homoclave = digit * 100 + k;
+  }
+
+  writeCurp(w: RowWriter): void {
+    w.text(this.head);
+    w.text(this.pairText[this.middle]);
+    w.text(this.model.yymmdd[this.day]);
+    w.text(this.sexState[this.birth * 2 + this.sex]);
+    w.text(this.pairText[this.consonants]);
+    w.text(this.tailText[this.tail]);
+  }
+
+  writeClave(w: RowWriter): void {
+    const { pat, mat } = this;
+    w.text(pat < 0 ? 'XX' : this.sPair[pat]);
+    w.text(mat < 0 ? 'XX' : this.sPair[mat]);
+    w.text(this.nPair[this.unit]);
+    w.text(this.model.yymmdd[this.day]);
+    w.text(this.birthSex[this.birth * 2 + this.sex]);
+    w.text(this.homoclave3[this.homoclave]);
   }
 }
 

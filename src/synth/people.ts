@@ -9,6 +9,7 @@ import { SKIPPED_FIRST_NAMES } from '../presets/mx-ine/data/renapo.js';
 import { ageOn, givenNameLetters, surnameLetters, type NameLetters, type SurnameLetters } from '../presets/mx-ine/identity.js';
 import { AliasTable, WeightedChoice } from './alias.js';
 import type { Rng } from './prng.js';
+import type { RowWriter } from './row-writer.js';
 
 /**
  * Who the electors are: sex, birth date by the census age pyramid, birth state, surnames (Zipf
@@ -34,7 +35,9 @@ export class PeopleModel {
   readonly unitLetters: NameLetters[];
   readonly unitSkip: Uint8Array;
   readonly unitRank: Int32Array;
-  /** How a unit may be spelled as a first name followed by another, and as a later name. */
+  /** The unit followed by a space, as a first name is written before a second. */
+  readonly unitSpaced: string[];
+  /** How a unit may be spelled as a first name (with its space) followed by another, and as a later name. */
   readonly unitFirstSpelling: (WeightedChoice<string> | null)[];
   readonly unitLaterSpelling: (WeightedChoice<string> | null)[];
   /** Per day of birth (index from the oldest possible): FNAC, YYMMDD, year, EDAD. */
@@ -103,7 +106,9 @@ export class PeopleModel {
     this.unitLetters = this.units.map((u) => givenNameLetters(u));
     this.unitSkip = Uint8Array.from(this.units.map((u) => (SKIPPED_FIRST_NAMES.has(u) ? 1 : 0)));
     this.unitRank = ranks(this.units);
-    this.unitFirstSpelling = this.units.map((u) => (GIVEN_NAME_SPELLINGS[u] ? WeightedChoice.of(GIVEN_NAME_SPELLINGS[u]) : null));
+    this.unitSpaced = this.units.map((u) => u + ' ');
+    this.unitFirstSpelling = this.units.map((u) =>
+      GIVEN_NAME_SPELLINGS[u] ? WeightedChoice.of(GIVEN_NAME_SPELLINGS[u].map(([s, n]) => [s + ' ', n] as const)) : null);
     // MARIA is shortened only at the front (MA. GUADALUPE, never ROSA MA.).
     this.unitLaterSpelling = this.units.map((u) => (u !== 'MARIA' && GIVEN_NAME_SPELLINGS[u] ? WeightedChoice.of(GIVEN_NAME_SPELLINGS[u]) : null));
 
@@ -193,11 +198,15 @@ export class PeopleModel {
   }
 
   /** NOMBRE as the list writes it, abbreviations drawn in their usual shares. */
-  renderName(u1: number, u2: number, rng: Rng): string {
-    if (u2 < 0) return this.units[u1];
+  writeName(u1: number, u2: number, rng: Rng, w: RowWriter): void {
+    if (u2 < 0) {
+      w.text(this.units[u1]);
+      return;
+    }
     const f = this.unitFirstSpelling[u1];
     const l = this.unitLaterSpelling[u2];
-    return (f === null ? this.units[u1] : f.pick(rng)) + ' ' + (l === null ? this.units[u2] : l.pick(rng));
+    w.text(f === null ? this.unitSpaced[u1] : f.pick(rng));
+    w.text(l === null ? this.units[u2] : l.pick(rng));
   }
 
   /** CURP state letters and clave state code of a birth-state index. */
@@ -267,9 +276,10 @@ function agePyramid(): number[] {
   return out;
 }
 
-/** Alphabetical rank of each string. */
+/** Alphabetical rank of each string, in Spanish order (Ñ after N). */
 function ranks(xs: readonly string[]): Int32Array {
-  const order = xs.map((_, i) => i).sort((a, b) => (xs[a] < xs[b] ? -1 : xs[a] > xs[b] ? 1 : 0));
+  const collator = new Intl.Collator('es');
+  const order = xs.map((_, i) => i).sort((a, b) => collator.compare(xs[a], xs[b]));
   const out = new Int32Array(xs.length);
   order.forEach((i, r) => (out[i] = r));
   return out;

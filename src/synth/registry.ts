@@ -1,4 +1,4 @@
-import { COL, MX_INE_COLUMNS } from '../presets/mx-ine/columns.js';
+import { MX_INE_COLUMNS } from '../presets/mx-ine/columns.js';
 import { OCCUPATIONS } from '../presets/mx-ine/data/addresses.js';
 import { SectionAddresses } from './addresses.js';
 import { AliasTable } from './alias.js';
@@ -8,7 +8,7 @@ import { Rng } from './prng.js';
 import { resolveSynthOptions, type ResolvedSynthOptions, type SynthOptions } from './options.js';
 import { Permutation } from './unique.js';
 import { IdentityIssuer } from './identities.js';
-import { CsvBytes } from './csv-bytes.js';
+import { CsvBytes, StringRows, type RowWriter } from './row-writer.js';
 
 /**
  * The synthetic mx-ine registry: rows in ENTIDAD, MUNICIPIO, SECCION order, alphabetical inside a
@@ -26,13 +26,8 @@ import { CsvBytes } from './csv-bytes.js';
  */
 
 const GAP = 0.03;
-/** Decimal text of small numbers, made once: most numeric fields are below 10,000. */
-const NUM = Array.from({ length: 10000 }, (_, i) => String(i));
-const num = (n: number) => (n < 10000 ? NUM[n] : String(n));
 
-type RowSink = (fields: string[]) => void;
-
-class RegistryCore {
+export class RegistryCore {
   readonly plan: RegistryPlan;
   private readonly people: PeopleModel;
   private readonly section = new SectionPeople();
@@ -43,7 +38,6 @@ class RegistryCore {
   private readonly ocr: Permutation;
   private readonly identities: IdentityIssuer;
   private readonly occupations: AliasTable[] = [];
-  private readonly fields: string[] = new Array<string>(MX_INE_COLUMNS.length).fill('');
   private readonly lastIssueYear: number;
   private ordinal = 0;
 
@@ -67,19 +61,15 @@ class RegistryCore {
     this.lastIssueYear = opts.asOf.month === 1 && opts.asOf.day === 1 ? opts.asOf.year - 1 : opts.asOf.year;
   }
 
-  /** Emits the rows of one section, in order, through `sink` (the array is reused). */
-  emitSection(ep: EntidadPlan, sp: SectionPlan, sink: RowSink): void {
-    const { people, section, rowRng: rng, fields: f } = this;
+  /** Writes the rows of one section, in order. */
+  emitSection(ep: EntidadPlan, sp: SectionPlan, w: RowWriter): void {
+    const { people, section, rowRng: rng, identities } = this;
     const entidad = Number(ep.entidad.code) - 1;
     people.drawPeople(entidad, sp.rows, this.peopleRng, section);
     const addresses = new SectionAddresses(sp, ep.entidad.code, this.placeRng);
-    const seccion = String(sp.number).padStart(this.plan.sectionWidth, '0');
-    const ocrPrefix = String(sp.number % 10000).padStart(4, '0');
-    f[COL.ENTIDAD] = ep.entidad.code;
-    f[COL.DISTRITO] = String(sp.distrito).padStart(2, '0');
-    f[COL.MUNICIPIO] = String(sp.municipio.code).padStart(3, '0');
-    f[COL.NOM_MUN] = sp.municipio.name;
-    f[COL.SECCION] = seccion;
+    const place = [ep.entidad.code, String(sp.distrito).padStart(2, '0'), String(sp.municipio.code).padStart(3, '0'),
+      sp.municipio.name, String(sp.number).padStart(this.plan.sectionWidth, '0')];
+    const ocrSection = sp.number % 10000;
     const rural = sp.rural ? 1 : 0;
 
     let seq = 0;
@@ -89,35 +79,49 @@ class RegistryCore {
       seq++;
       const day = section.day[i];
       const age = people.ageOfDay[day];
-      const year = people.birthYear[day];
       const sex = section.sex[i];
       const pat = section.pat[i];
       const mat = section.mat[i];
-      const u1 = section.u1[i];
-      const u2 = section.u2[i];
-      f[COL.CONSECUTIVO] = num(seq);
-      f[COL.APE_PAT] = pat < 0 ? '' : people.surnames[pat];
-      f[COL.APE_MAT] = mat < 0 ? '' : people.surnames[mat];
-      f[COL.NOMBRE] = people.renderName(u1, u2, rng);
-      f[COL.FNAC] = people.fnac[day];
-      f[COL.EDAD] = people.ageText[age];
-      f[COL.SEXO] = sex ? 'M' : 'H';
-      this.identities.issue(pat, mat, u1, u2, day, sex, section.birth[i], rng, f);
-
+      identities.issue(pat, mat, section.u1[i], section.u2[i], day, sex, section.birth[i], rng);
+      addresses.draw(this.placeRng);
       const ordinal = this.ordinal++;
-      f[COL.FOL_NAC] = String(this.folio.apply(ordinal)).padStart(10, '0');
-      f[COL.OCR] = ocrPrefix + String(this.ocr.apply(ordinal)).padStart(9, '0');
+
+      w.int(seq);
+      w.next();
+      identities.writeClave(w);
+      w.next();
+      w.int(this.folio.apply(ordinal), 10);
+      w.next();
+      w.int(ocrSection * 1e9 + this.ocr.apply(ordinal), 13);
+      w.next();
+      if (pat >= 0) w.text(people.surnames[pat]);
+      w.next();
+      if (mat >= 0) w.text(people.surnames[mat]);
+      w.next();
+      people.writeName(section.u1[i], section.u2[i], rng, w);
+      w.next();
+      w.text(people.fnac[day]);
+      w.next();
+      w.int(age);
+      w.next();
+      w.text(sex ? 'M' : 'H');
+      w.next();
+      identities.writeCurp(w);
+      w.next();
       const group = age < 26 ? 0 : age < 60 ? 1 : 2;
-      f[COL.OCUPACION] = OCCUPATIONS[this.occupations[(sex * 3 + group) * 2 + rural].sample(rng)][0];
-      addresses.draw(this.placeRng, f);
-      f[COL.TIEMPRES] = num(Math.min(age, Math.floor(-Math.log(1 - rng.float()) * (4 + age * 0.25))));
-      const first = Math.min(this.lastIssueYear, Math.max(this.lastIssueYear - 9, year + 18));
-      f[COL.EMISIONCRE] = num(rng.between(first, this.lastIssueYear));
-      let credentials = 1;
-      for (let decade = 18; decade + 10 <= age && credentials < 9; decade += 10) if (rng.chance(0.6)) credentials++;
-      if (rng.chance(0.15)) credentials++;
-      f[COL.CONS_LC] = num(credentials);
-      sink(f);
+      w.text(OCCUPATIONS[this.occupations[(sex * 3 + group) * 2 + rural].sample(rng)][0]);
+      w.next();
+      addresses.writeStreet(w);
+      w.int(Math.min(age, Math.floor(-Math.log(1 - rng.float()) * (4 + age * 0.25))));
+      w.next();
+      w.fields(place);
+      addresses.writeLocality(w);
+      const first = Math.min(this.lastIssueYear, Math.max(this.lastIssueYear - 9, people.birthYear[day] + 18));
+      w.int(rng.between(first, this.lastIssueYear));
+      w.next();
+      // One credential per decade of adulthood or so, and now and then a replacement.
+      w.int(Math.min(9, 1 + Math.floor(rng.float() * (1.2 + (age - 18) / 9))));
+      w.end();
     }
   }
 }
@@ -129,10 +133,11 @@ class RegistryCore {
 export function* synthesizeRegistry(opts: SynthOptions): Generator<string[]> {
   const core = new RegistryCore(resolveSynthOptions(opts));
   const rows: string[][] = [];
+  const writer = new StringRows((fields) => rows.push(fields));
   for (const ep of core.plan.entidades) {
     for (const sp of ep.sections) {
       rows.length = 0;
-      core.emitSection(ep, sp, (f) => rows.push(f.slice()));
+      core.emitSection(ep, sp, writer);
       yield* rows;
     }
   }
@@ -161,12 +166,11 @@ export async function writeSyntheticRegistry(
   const sink = new BackpressureWriter(out);
   const csv = new CsvBytes(CHUNK_BYTES + (CHUNK_BYTES >> 1));
   csv.row(MX_INE_COLUMNS);
-  const add: RowSink = (f) => csv.row(f);
   let rows = 0;
   try {
     for (const ep of core.plan.entidades) {
       for (const sp of ep.sections) {
-        core.emitSection(ep, sp, add);
+        core.emitSection(ep, sp, csv);
         rows += sp.rows;
         if (csv.length >= CHUNK_BYTES) {
           await sink.write(csv.take());

@@ -49,37 +49,46 @@ export class Permutation {
 
 /**
  * A cache-line-blocked Bloom filter (Putze, Sanders & Singler, "Cache-, hash- and
- * space-efficient Bloom filters", 2007) over keys given as three 32-bit words: each key
- * sets 5 bits inside one 512-bit block, so a test costs one cache miss. No false negatives,
- * which is what uniqueness rests on: a key reported absent was certainly never added.
+ * space-efficient Bloom filters", 2007): a key sets 5 bits inside one 512-bit block, so a test
+ * costs one cache miss. Keys that share most of their content can be put in the same block
+ * (`block` on the shared part, `addIfAbsent` on the rest): a person's CURP and clave then cost
+ * one miss together. No false negatives, which is what uniqueness rests on: a key reported
+ * absent was certainly never added.
  */
 export class KeyFilter {
   private readonly words: Int32Array;
   private readonly blockMask: number;
+  /** A hash of the last block's shared part, mixed into each key's bits. */
+  private salt = 0;
 
-  /** Sized at about 16 bits a key, at most 2^30 bits (128 MiB). */
+  /** Sized at about 12 bits a key, at most 2^30 bits (128 MiB). */
   constructor(expectedKeys: number) {
     let blocks = 1;
-    const wanted = Math.min(2 ** 21, Math.ceil((expectedKeys * 16) / 512));
+    const wanted = Math.min(2 ** 21, Math.ceil((expectedKeys * 12) / 512));
     while (blocks < wanted) blocks *= 2;
     this.words = new Int32Array(blocks * 16);
     this.blockMask = blocks - 1;
   }
 
-  /** Adds the key (a, b, c); true when it was (probably) there already, and then nothing changes. */
-  addIfAbsent3(a: number, b: number, c: number): boolean {
-    const h1 = fmix32(a ^ Math.imul(fmix32(b ^ Math.imul(fmix32(c), 0x9e3779b1)), 0x85ebca6b));
-    const h2 = fmix32(h1 ^ b ^ Math.imul(c, 0xc2b2ae35));
-    const base = (h1 & this.blockMask) * 16;
-    const step = (h2 >>> 16) | 1;
+  /** The block for keys whose shared part is (a, b, c); later keys are added relative to it. */
+  block(a: number, b: number, c: number): number {
+    const h = fmix32(a ^ Math.imul(fmix32(b ^ Math.imul(fmix32(c), 0x9e3779b1)), 0x85ebca6b));
+    this.salt = fmix32(h ^ 0x5bd1e995);
+    return (h & this.blockMask) * 16;
+  }
+
+  /** Adds the key `rest` (within the block's shared part); true when it was (probably) there. */
+  addIfAbsent(base: number, rest: number): boolean {
+    const h = fmix32(this.salt ^ Math.imul(rest + 1, 0x9e3779b1));
+    const step = (h >>> 16) | 1;
     let present = true;
     for (let j = 0; j < 5; j++) {
-      const bit = (h2 + j * step) & 511;
+      const bit = (h + j * step) & 511;
       if ((this.words[base + (bit >>> 5)] & (1 << (bit & 31))) === 0) present = false;
     }
     if (present) return true;
     for (let j = 0; j < 5; j++) {
-      const bit = (h2 + j * step) & 511;
+      const bit = (h + j * step) & 511;
       this.words[base + (bit >>> 5)] |= 1 << (bit & 31);
     }
     return false;

@@ -3,6 +3,7 @@ import type { Bloom } from '../code/bloom.js';
 import { canonicalKey, type RecordIds } from '../code/codebook.js';
 import { matchValue, type Fingerprinter } from '../code/match-index.js';
 import type { ResolvedSchema } from '../schema/schema.js';
+import type { GroupRows } from './group-rows.js';
 import { deriveMxIneIdentity } from '../presets/mx-ine/canary.js';
 
 /**
@@ -80,27 +81,38 @@ export function uniqueHash(fp: Fingerprinter, column: number, value: string): [n
 const MAX_ATTEMPTS = 64;
 
 /** Composes the canaries of one group; `rows` are the group's registry rows in order. */
-export function composeCanaries(ctx: CanaryContext, groupValue: string, rows: string[][], count: number): Canary[] {
+export function composeCanaries(ctx: CanaryContext, groupValue: string, rows: GroupRows, count: number): Canary[] {
   const { schema } = ctx;
+  const n = rows.count;
   const out: Canary[] = [];
   const seqUsed = new Set<number>();
-  if (schema.sequence !== null) for (const r of rows) seqUsed.add(Number(r[schema.sequence]));
-  const sample = rows.length > 64 ? rows.filter((_, i) => i % Math.ceil(rows.length / 64) === 0) : rows;
+  const seqOf: number[] = [];
+  if (schema.sequence !== null) {
+    for (let i = 0; i < n; i++) {
+      const v = Number(rows.cell(i, schema.sequence));
+      seqOf.push(v);
+      seqUsed.add(v);
+    }
+  }
+  const stride = Math.max(1, Math.ceil(n / 64));
+  const sampleRows: number[] = [];
+  for (let i = 0; i < n; i += stride) sampleRows.push(i);
+  const sampleOf = (col: number) => sampleRows.map((i) => rows.cell(i, col));
 
   for (let c = 0; c < count; c++) {
     let canary: Canary | null = null;
     for (let attempt = 0; attempt < MAX_ATTEMPTS && canary === null; attempt++) {
       const draws = new Draws(ctx.canaryKey, `canary\x1f${groupValue}\x1f${c}\x1f${attempt}`);
-      const base = rows[draws.below(rows.length)];
+      const base = rows.row(draws.below(n));
       const fields = base.slice();
       let birthRow = base;
       for (const block of schema.canaries.blocks) {
-        const src = rows[draws.below(rows.length)];
+        const src = rows.row(draws.below(n));
         for (const col of block) fields[col] = src[col];
         if (schema.preset === 'mx-ine' && block.includes(schema.columns.indexOf('FNAC'))) birthRow = src;
       }
-      for (const col of schema.unique) fields[col] = freshLike(sample.map((r) => r[col]), draws);
-      fields[schema.key] = freshLike(sample.map((r) => r[schema.key]), draws);
+      for (const col of schema.unique) fields[col] = freshLike(sampleOf(col), draws);
+      fields[schema.key] = freshLike(sampleOf(schema.key), draws);
       if (schema.preset === 'mx-ine') deriveMxIneIdentity(schema.columns, fields, birthRow, (n) => draws.below(n));
 
       const key = canonicalKey(fields[schema.key]);
@@ -114,7 +126,7 @@ export function composeCanaries(ctx: CanaryContext, groupValue: string, rows: st
       }
       if (clash) continue;
 
-      let insertAt = draws.below(rows.length + 1);
+      let insertAt = draws.below(n + 1);
       if (schema.sequence !== null) {
         const seq = schema.sequence;
         const numbers = [...seqUsed].filter(Number.isFinite).sort((a, b) => a - b);
@@ -122,10 +134,10 @@ export function composeCanaries(ctx: CanaryContext, groupValue: string, rows: st
         for (let i = 1; i < numbers.length; i++) for (let v = numbers[i - 1] + 1; v < numbers[i]; v++) gaps.push(v);
         const value = gaps.length > 0 ? gaps[draws.below(gaps.length)] : (numbers[numbers.length - 1] ?? 0) + 1;
         seqUsed.add(value);
-        const width = rows[0][seq].length;
+        const width = rows.cell(0, seq).length;
         fields[seq] = String(value).padStart(width, '0');
-        insertAt = rows.findIndex((r) => Number(r[seq]) > value);
-        if (insertAt < 0) insertAt = rows.length;
+        insertAt = seqOf.findIndex((v) => v > value);
+        if (insertAt < 0) insertAt = n;
       }
 
       ctx.ids.compute(key);

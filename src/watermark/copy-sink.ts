@@ -5,8 +5,7 @@ import * as path from 'node:path';
 import { ioError } from '../errors.js';
 
 /**
- * One recipient's copy being written: lines are batched into ~1 MB buffers, hashed as they go,
- * and written to a dot-named temporary file in the output folder; `commit` renames it to its
+ * One recipient's copy being written: pieces of ~1 MB are hashed as they go and written to a dot-named temporary file in the output folder; `commit` renames it to its
  * final name, `abort` removes it. Until commit nothing under the final name exists, so a failed
  * or killed run never leaves a file that looks complete.
  */
@@ -15,8 +14,6 @@ export class CopySink {
   readonly tempPath: string;
   private readonly stream: fs.WriteStream;
   private readonly hash = createHash('sha256');
-  private pending: string[] = [];
-  private pendingChars = 0;
   private failure: Error | null = null;
   bytes = 0;
   rows = 0;
@@ -30,20 +27,10 @@ export class CopySink {
     });
   }
 
-  /** Queues one line (without its newline); resolves once the stream can take more. */
-  async line(text: string): Promise<void> {
-    this.pending.push(text);
-    this.pendingChars += text.length + 1;
-    this.rows++;
-    if (this.pendingChars >= 1 << 20) await this.flush();
-  }
-
-  private async flush(): Promise<void> {
+  /** Writes a piece of the copy; resolves once the stream can take more (backpressure). */
+  async write(buf: Buffer): Promise<void> {
     if (this.failure) throw this.failure;
-    if (this.pending.length === 0) return;
-    const buf = Buffer.from(this.pending.join('\n') + '\n', 'utf8');
-    this.pending = [];
-    this.pendingChars = 0;
+    if (buf.length === 0) return;
     this.hash.update(buf);
     this.bytes += buf.length;
     if (!this.stream.write(buf)) {
@@ -65,7 +52,6 @@ export class CopySink {
 
   /** Writes what is left, fsyncs and closes the temporary file; returns its sha256. */
   async finish(): Promise<string> {
-    await this.flush();
     await new Promise<void>((resolve, reject) => {
       this.stream.end((err?: Error | null) => (err ? reject(ioError(err, this.finalPath)) : resolve()));
     });

@@ -6,8 +6,10 @@ import { DEFAULT_CUTOFF } from '../code/bias.js';
 import { Fingerprinter, encodeMatchTable } from '../code/match-index.js';
 import { classTable } from '../code/marks.js';
 import { releaseKeys, type CanaryTable, type ReleaseManifest } from '../code/release.js';
-import { readCsvFile } from '../csv/read.js';
-import { csvLine } from '../csv/write.js';
+import { fieldString } from '../csv/scanner.js';
+import { csvField, csvLine } from '../csv/write.js';
+import { GroupRows, LineBuffer } from './group-rows.js';
+import { readRegistry } from './registry-reader.js';
 import { profileColumns, profilesToJSON } from '../schema/profile.js';
 import type { SchemaFile } from '../schema/types.js';
 import { appendLedger, readLedger } from '../vault/ledger.js';
@@ -18,7 +20,7 @@ import { composeCanaries, type Canary } from './canaries.js';
 import { CopySink } from './copy-sink.js';
 import { RowMarker } from './mark-row.js';
 import { readRecipients, type Recipient } from './recipients.js';
-import { groupValue, scanRegistry, type RegistryScan } from './registry-scan.js';
+import { scanRegistry, type RegistryScan } from './registry-scan.js';
 
 export interface IssueOptions {
   /** An opened vault, or its folder. */
@@ -199,6 +201,7 @@ async function writeCopies(
 ): Promise<{ canaryTable: CanaryTable; canaryCount: number; perRecipient: number[] }> {
   const { schema } = scan;
   const R = recipients.length;
+  const F = scan.header.length;
   const classes = classTable(schema.marks);
   const code = new CodeBook(keys.code, R, cutoff);
   const inclusion = new CodeBook(keys.canary, R, cutoff);
@@ -210,69 +213,98 @@ async function writeCopies(
   const canaryTable: CanaryTable = { groups: [] };
   const perRecipient = new Array<number>(R).fill(0);
   let canaryCount = 0;
-  const cells: string[][] = Array.from({ length: R }, () => new Array<string>(schema.marks.length));
+  const variants: string[][] = Array.from({ length: R }, () => new Array<string>(schema.marks.length));
+  const cells = new Array<string>(schema.marks.length);
   const included = new Uint8Array(R);
+  const outs = recipients.map(() => new LineBuffer());
+  // Marked columns in column order: a row is written as raw slices between them.
+  const marked = [...schema.marks].sort((a, b) => a.column - b.column);
 
-  for (const s of sinks) await s.line(csvLine(scan.header));
+  const header = Buffer.from(csvLine(scan.header) + '\n', 'utf8');
+  for (const o of outs) o.bytes(header, 0, header.length);
 
-  const writeRow = async (recordId: number, fields: string[], only: Uint8Array | null) => {
-    marker.mark(recordId, fields, cells);
+  const writeRegistryRow = (rows: GroupRows, i: number) => {
+    for (const mc of schema.marks) cells[mc.ordinal] = rows.cell(i, mc.column);
+    marker.mark(ids.compute(canonicalKey(rows.cell(i, schema.key))), cells, variants);
+    const src = rows.bytes;
+    const end = rows.rowFinish(i);
     for (let j = 0; j < R; j++) {
-      if (only !== null && only[j] === 0) continue;
-      const out = fields.slice();
-      for (const mc of schema.marks) out[mc.column] = cells[j][mc.ordinal];
-      await sinks[j].line(csvLine(out));
+      const o = outs[j];
+      const v = variants[j];
+      let at = rows.rowBegin(i);
+      for (const mc of marked) {
+        if (v[mc.ordinal] === cells[mc.ordinal]) continue;
+        o.bytes(src, at, rows.cellStart(i, mc.column));
+        o.text(csvField(v[mc.ordinal]));
+        at = rows.cellEnd(i, mc.column);
+      }
+      o.bytes(src, at, end);
+      o.byte(10);
+      sinks[j].rows++;
     }
   };
 
+  const writeCanary = (c: Canary) => {
+    const P = inclusion.load(c.recordId, 0);
+    inclusion.symbols(P, included);
+    for (const mc of schema.marks) cells[mc.ordinal] = c.fields[mc.column];
+    marker.mark(c.recordId, cells, variants);
+    const out = c.fields.slice();
+    for (let j = 0; j < R; j++) {
+      if (included[j] === 0) continue;
+      perRecipient[j]++;
+      for (const mc of schema.marks) out[mc.column] = variants[j][mc.ordinal];
+      outs[j].text(csvLine(out) + '\n');
+      sinks[j].rows++;
+    }
+  };
+
+  const rows = new GroupRows(F);
   let groupIndex = 0;
-  let rows: string[][] = [];
   let current: string | null = null;
   let done = 0;
-  const flushGroup = async () => {
-    if (current === null) return;
+  const flushGroup = () => {
+    if (current === null || rows.count === 0) return;
     const count = plan[groupIndex];
     const canaries: Canary[] = count > 0 ? composeCanaries(canaryCtx, current, rows, count) : [];
     canaryTable.groups.push({
       value: current,
-      rows: rows.length,
+      rows: rows.count,
       canaries: canaries.map((c) => ({ recordId: c.recordId, hashHi: c.hashHi, hashLo: c.hashLo, fingerprints: c.fingerprints })),
     });
     canaryCount += canaries.length;
-    const byPosition = [...canaries].sort((a, b) => a.insertAt - b.insertAt);
+    canaries.sort((a, b) => a.insertAt - b.insertAt);
     let next = 0;
-    for (let i = 0; i <= rows.length; i++) {
-      while (next < byPosition.length && byPosition[next].insertAt === i) {
-        const c = byPosition[next++];
-        const P = inclusion.load(c.recordId, 0);
-        inclusion.symbols(P, included);
-        for (let j = 0; j < R; j++) perRecipient[j] += included[j];
-        await writeRow(c.recordId, c.fields, included);
-      }
-      if (i === rows.length) break;
-      const fields = rows[i];
-      await writeRow(ids.compute(canonicalKey(fields[schema.key])), fields, null);
+    for (let i = 0; i <= rows.count; i++) {
+      while (next < canaries.length && canaries[next].insertAt === i) writeCanary(canaries[next++]);
+      if (i < rows.count) writeRegistryRow(rows, i);
     }
     groupIndex++;
-    rows = [];
+    rows.clear();
   };
 
-  let first = true;
-  for await (const { fields } of readCsvFile(opts.registry, { file: opts.registry, relaxColumnCount: true })) {
-    if (first) {
-      first = false;
-      continue;
-    }
-    const g = groupValue(schema, fields);
-    if (g !== current) {
-      await flushGroup();
-      current = g;
-    }
-    rows.push(fields);
-    done++;
-    if (opts.onProgress && (done & 0xffff) === 0) opts.onProgress('write', done);
-  }
-  await flushGroup();
+  const drain = async () => {
+    for (let j = 0; j < R; j++) if (outs[j].pos >= 1 << 20) await sinks[j].write(outs[j].take());
+  };
+
+  await readRegistry(
+    opts.registry,
+    () => undefined,
+    (r) => {
+      let g = fieldString(r, schema.group[0]);
+      for (let k = 1; k < schema.group.length; k++) g += '|' + fieldString(r, schema.group[k]);
+      if (g !== current) {
+        flushGroup();
+        current = g;
+      }
+      rows.add(r);
+      done++;
+      if (opts.onProgress && (done & 0xffff) === 0) opts.onProgress('write', done);
+    },
+    drain,
+  );
+  flushGroup();
+  for (let j = 0; j < R; j++) await sinks[j].write(outs[j].take());
   if (done !== scan.rows) {
     throw new RollmarkError('IO_ERROR', `the registry changed while it was being issued (${scan.rows} rows, then ${done})`, {
       file: opts.registry,

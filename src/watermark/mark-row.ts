@@ -22,13 +22,14 @@ export class RowMarker {
   }
 
   /**
-   * Fills out[j][m] with recipient j's value of marked column m for this row. Cells without
-   * code positions keep the registry's value for everybody.
+   * Fills out[j][m] with recipient j's value of marked column m for this row, given the row's
+   * marked cells (cells[m] is marked column m's value). Cells without code positions keep the
+   * registry's value for everybody (the same string, so a caller can copy the raw bytes).
    */
-  mark(recordId: number, fields: string[], out: string[][]): void {
+  mark(recordId: number, cells: string[], out: string[][]): void {
     const R = this.code.recipients;
     for (const mc of this.marks) {
-      const cell = fields[mc.column];
+      const cell = cells[mc.ordinal];
       const found = cellMarks(mc, this.classes, cell);
       const n = found.positions.length;
       if (n === 0) {

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import { RollmarkError } from '../errors.js';
+import { RollmarkError, ioError } from '../errors.js';
 import { Bloom } from '../code/bloom.js';
 import { canonicalKey, RecordIds } from '../code/codebook.js';
 import { Fingerprinter, MatchIndexBuilder, matchValue } from '../code/match-index.js';
 import type { ReleaseKeys } from '../code/release.js';
-import { readCsvFile } from '../csv/read.js';
+import { fieldString, recordFields } from '../csv/scanner.js';
+import type { FamilyMatcher } from '../code/families.js';
+import { readRegistry } from './registry-reader.js';
 import { resolveSchema, PRESETS, type ResolvedSchema } from '../schema/schema.js';
 import type { SchemaFile } from '../schema/types.js';
 import { uniqueHash } from './canaries.js';
@@ -74,67 +76,69 @@ export async function scanRegistry(
   let schema: ResolvedSchema | null = null;
   let header: string[] = [];
   let index: MatchIndexBuilder[] = [];
-  let taken = new Bloom(1 << 20);
+  const size = (await fs.promises.stat(file).catch((err) => Promise.reject(ioError(err, file)))).size;
+  let taken = new Bloom(1 << 10);
   const groups: { value: string; rows: number }[] = [];
   const seenGroups = new Set<string>();
   const sample: string[][] = [];
   let rows = 0;
-  let values: string[] = [];
+  let vals: string[][] = [];
+  let matchRobust: (FamilyMatcher | null)[][] = [];
   const shaPromise = fileSha256(file);
+  // Read errors surface from the scan below; keep this one from going unhandled meanwhile.
+  shaPromise.catch(() => undefined);
 
-  for await (const { fields, line } of readCsvFile(file, { file, relaxColumnCount: true })) {
-    if (schema === null) {
-      header = fields.map((h) => h.trim());
-      if (header.length === 0 || header.every((h) => h === '')) throw new RollmarkError('CSV_EMPTY', 'the registry has no header row', { file, line });
+  await readRegistry(
+    file,
+    (h, line) => {
+      header = h;
+      if (header.every((c) => c === '')) throw new RollmarkError('CSV_EMPTY', 'the registry has no header row', { file, line });
       schema = schemaFor(header, file, schemaSource, schemaFile);
-      index = schema.match.map(() => new MatchIndexBuilder());
-      const stat = await fs.promises.stat(file);
-      // About 250 bytes a row: size the filter from the file so it never needs to grow.
-      taken = new Bloom(Math.ceil(stat.size / 150) * (1 + schema.unique.length));
-      values = new Array(schema.columns.length);
-      continue;
-    }
-    if (fields.length !== header.length) {
-      throw new RollmarkError('CSV_COLUMN_COUNT', `expected ${header.length} fields like the header, got ${fields.length}`, { file, line });
-    }
-    const key = canonicalKey(fields[schema.key]);
-    if (key === '') throw new RollmarkError('REGISTRY_BAD_KEY', `empty key column '${header[schema.key]}'`, { file, line, column: schema.key + 1 });
-    const id = ids.compute(key);
-    const [kh, kl] = uniqueHash(fp, schema.key, key);
-    taken.add(kh, kl);
-    for (const col of schema.unique) {
-      const [h, l] = uniqueHash(fp, col, fields[col]);
-      taken.add(h, l);
-    }
-    for (let s = 0; s < schema.match.length; s++) {
-      const set = schema.match[s];
-      const vals = values.slice(0, set.length);
-      for (let i = 0; i < set.length; i++) {
-        const col = set[i];
-        const marked = schema.marks.find((m) => m.column === col);
-        vals[i] = matchValue(fields[col], marked ? marked.robust : null);
+      const sch = schema;
+      index = sch.match.map(() => new MatchIndexBuilder());
+      vals = sch.match.map((set) => new Array<string>(set.length));
+      matchRobust = sch.match.map((set) => set.map((col) => sch.marks.find((m) => m.column === col)?.robust ?? null));
+      // About 150+ bytes a row: size the filter from the file so it never needs to grow.
+      taken = new Bloom(Math.ceil(size / 150) * (1 + sch.unique.length));
+    },
+    (r) => {
+      const sch = schema!;
+      const key = canonicalKey(fieldString(r, sch.key));
+      if (key === '') throw new RollmarkError('REGISTRY_BAD_KEY', `empty key column '${header[sch.key]}'`, { file, line: r.line, column: sch.key + 1 });
+      const id = ids.compute(key);
+      const [kh, kl] = uniqueHash(fp, sch.key, key);
+      taken.add(kh, kl);
+      for (const col of sch.unique) {
+        const [h, l] = uniqueHash(fp, col, fieldString(r, col));
+        taken.add(h, l);
       }
-      if (fp.compute(s, vals)) index[s].add(fp.lo, fp.hi, id);
-    }
-    const g = groupValue(schema, fields);
-    const last = groups[groups.length - 1];
-    if (last !== undefined && last.value === g) {
-      last.rows++;
-    } else {
-      if (seenGroups.has(g)) {
-        throw new RollmarkError(
-          'REGISTRY_UNSORTED',
-          `group ${schema.group.map((c) => header[c]).join('+')} = '${g}' appears again after other groups; sort the registry by group`,
-          { file, line },
-        );
+      for (let s = 0; s < sch.match.length; s++) {
+        const set = sch.match[s];
+        const v = vals[s];
+        for (let i = 0; i < set.length; i++) v[i] = matchValue(fieldString(r, set[i]), matchRobust[s][i]);
+        if (fp.compute(s, v)) index[s].add(fp.lo, fp.hi, id);
       }
-      seenGroups.add(g);
-      groups.push({ value: g, rows: 1 });
-    }
-    if (rows < SAMPLE_HEAD || (rows % SAMPLE_EVERY === 0 && sample.length < SAMPLE_MAX)) sample.push(fields);
-    rows++;
-    if (onRow && (rows & 0xffff) === 0) onRow(rows);
-  }
+      let g = fieldString(r, sch.group[0]);
+      for (let i = 1; i < sch.group.length; i++) g += '|' + fieldString(r, sch.group[i]);
+      const last = groups[groups.length - 1];
+      if (last !== undefined && last.value === g) {
+        last.rows++;
+      } else {
+        if (seenGroups.has(g)) {
+          throw new RollmarkError(
+            'REGISTRY_UNSORTED',
+            `group ${sch.group.map((c) => header[c]).join('+')} = '${g}' appears again after other groups; sort the registry by group`,
+            { file, line: r.line },
+          );
+        }
+        seenGroups.add(g);
+        groups.push({ value: g, rows: 1 });
+      }
+      if (rows < SAMPLE_HEAD || (rows % SAMPLE_EVERY === 0 && sample.length < SAMPLE_MAX)) sample.push(recordFields(r));
+      rows++;
+      if (onRow && (rows & 0xffff) === 0) onRow(rows);
+    },
+  );
   if (schema === null) throw new RollmarkError('CSV_EMPTY', 'the registry is empty', { file });
   if (rows === 0) throw new RollmarkError('CSV_EMPTY', 'the registry has a header but no rows', { file });
   return { schema, header, rows, sha256: await shaPromise, groups, index, taken, sample };

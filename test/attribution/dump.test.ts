@@ -198,3 +198,11 @@ describe('openDump: not a table', () => {
     await expect(openDump(join(dir, 'nope.csv'))).rejects.toMatchObject({ code: 'FILE_NOT_FOUND' });
   });
 });
+
+describe('openDump: tiny files', () => {
+  it('reads a file of two bytes', async () => {
+    const d = await openDump(file('a\n'));
+    expect(d.format.columns).toBe(1);
+    expect((await all(d)).map((r) => r.fields)).toEqual([['a']]);
+  });
+});

@@ -230,6 +230,58 @@ describe('validity: innocent recipients against simulated dumps', () => {
   });
 });
 
+describe('validity under class dropping and arbitrary attacks', () => {
+  it('dropping classes chosen from the dump (collapsed ones) keeps the bound valid', () => {
+    const next = rng(99);
+    const M = 8000;
+    const tally = new EvidenceTally(M, DEFAULT_STATISTICS);
+    const xs = new Uint8Array(M);
+    const classes = Array.from({ length: 12 }, (_, i) => tally.classIndex(`family:${i}`));
+    for (let k = 0; k < 300; k++) {
+      const P = biasFromUniform(next());
+      const c = k % 12;
+      for (let j = 0; j < M; j++) xs[j] = (next() & 0xffff) < P ? 1 : 0;
+      // families 0-3 normalized by the leaker (always the short form); the rest a leaked copy
+      const y = c < 4 ? 0 : (next() & 0xffff) < P ? 1 : 0;
+      tally.observe(y, P, xs, classes[c]);
+    }
+    const ev = tally.finalize({ dropCollapsed: true });
+    expect(ev.droppedClasses.length).toBeGreaterThanOrEqual(4);
+    for (const alpha of [0.1, 0.01, 0.001]) {
+      let rejected = 0;
+      for (let j = 0; j < M; j++) if (attributionBound(ev, j, 1).pValue <= alpha) rejected++;
+      expect(rejected).toBeLessThanOrEqual(alpha * M + 4.5 * Math.sqrt(M * alpha * (1 - alpha)) + 1);
+    }
+  });
+
+  it('no attack implicates an innocent at 1e-9 (fast-check over coalition strategies)', () => {
+    const RECIPIENTS = 8;
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 400 }),
+        fc.func(fc.constantFrom<0 | 1>(0, 1)),
+        fc.integer(),
+        (c, n, strategy, seed) => {
+          const next = rng(seed);
+          const tally = new EvidenceTally(RECIPIENTS);
+          const xs = new Uint8Array(RECIPIENTS);
+          for (let k = 0; k < n; k++) {
+            const P = biasFromUniform(next());
+            for (let j = 0; j < RECIPIENTS; j++) xs[j] = (next() & 0xffff) < P ? 1 : 0;
+            // any function of what the coalition sees (its symbols) and even of the bias
+            const y = strategy(xs.subarray(0, c).join(''), Math.floor(P / 4096), k % 3);
+            tally.observe(y, P, xs);
+          }
+          const ev = tally.finalize();
+          for (let j = c; j < RECIPIENTS; j++) expect(attributionBound(ev, j, RECIPIENTS).pValue).toBeGreaterThan(1e-9);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});
+
 /** P(Z >= z) for a standard normal, via erfc (Numerical Recipes' erfcc, rel. error < 1.2e-7). */
 function upperNormal(z: number): number {
   const x = z / Math.SQRT2;

@@ -24,7 +24,7 @@ describe('csvField / csvLine', () => {
     expect(csvField('a\tb', '\t')).toBe('"a\tb"');
     expect(csvField('a,b', '\t')).toBe('a,b');
     expect(csvLine(['1', 'Pérez, Juan', '', 'x"y'])).toBe('1,"Pérez, Juan",,"x""y"');
-    expect(csvLine(['a]b', 'c^d'], ']')).toBe('"a]b",c^d');
+    expect(csvLine(['a]b', 'c^d'], ']')).toBe('"a]b"]c^d');
   });
 
   it('matches csv-stringify and round-trips through csv-parse', () => {
@@ -32,7 +32,11 @@ describe('csvField / csvLine', () => {
     fc.assert(
       fc.property(fc.array(fc.array(value, { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 8 }), fc.constantFrom(',', '\t', ';'), (rows, d) => {
         const text = rows.map((r) => csvLine(r, d) + '\n').join('');
-        expect(text).toBe(stringify(rows, { delimiter: d, record_delimiter: '\n' }));
+        // csv-stringify leaves a lone CR unquoted when the record delimiter is LF; rollmark
+        // quotes it, so that readers that take CR for a line end cannot split the record
+        if (!rows.some((r) => r.some((v) => v.includes('\r')))) {
+          expect(text).toBe(stringify(rows, { delimiter: d, record_delimiter: '\n' }));
+        }
         // a lone empty field writes an empty line, which reads back as one empty field
         expect(parse(text, { delimiter: d, relax_column_count: true })).toEqual(rows);
       }),

@@ -1,0 +1,87 @@
+import { open, rename, unlink } from 'node:fs/promises';
+import * as path from 'node:path';
+import { ioError, RollmarkError } from '../../errors.js';
+import { resolveSynthOptions, type SynthOptions } from '../../synth/options.js';
+import { writeSyntheticRegistry, type SynthProgress } from '../../synth/registry.js';
+import { parseFlags, positiveInt, required, type CliIo } from '../args.js';
+
+const USAGE = 'rollmark synth --rows N --out FILE [--seed S] [--preset mx-ine] [--states 09,25] [--as-of YYYY-MM-DD]';
+const PRESETS = ['mx-ine'];
+
+/**
+ * `rollmark synth`: writes a synthetic registry CSV. The file appears under its name only when
+ * complete (written to a temporary name in the same folder, synced, then renamed); stdout stays
+ * empty and progress goes to stderr only when it is a terminal.
+ */
+export async function run(argv: string[], io: CliIo): Promise<number> {
+  const flags = parseFlags(
+    argv,
+    {
+      rows: { type: 'string' },
+      out: { type: 'string' },
+      seed: { type: 'string' },
+      preset: { type: 'string' },
+      states: { type: 'string' },
+      'as-of': { type: 'string' },
+    },
+    USAGE,
+  );
+  const rows = positiveInt(required(flags.rows, 'rows', USAGE), 'rows', USAGE);
+  const out = required(flags.out, 'out', USAGE);
+  const preset = flags.preset ?? 'mx-ine';
+  if (!PRESETS.includes(preset)) throw new RollmarkError('USAGE', `unknown preset '${preset}' (known: ${PRESETS.join(', ')})\nusage: ${USAGE}`);
+  const opts: SynthOptions = { rows, seed: flags.seed, asOf: flags['as-of'] };
+  if (flags.states !== undefined) opts.states = flags.states.split(',');
+  try {
+    resolveSynthOptions(opts);
+  } catch (err) {
+    if (err instanceof RollmarkError && err.code === 'USAGE') throw new RollmarkError('USAGE', `${err.message}\nusage: ${USAGE}`);
+    throw err;
+  }
+
+  const tmp = path.join(path.dirname(out), `.${path.basename(out)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+  let fh;
+  try {
+    fh = await open(tmp, 'wx');
+  } catch (err) {
+    throw ioError(err, out);
+  }
+  const progress = io.stderr.isTTY ? progressLine(io) : undefined;
+  try {
+    const stream = fh.createWriteStream({ autoClose: false, highWaterMark: 1 << 20 });
+    const failed = new Promise<never>((_, reject) => stream.once('error', reject));
+    const done = writeSyntheticRegistry(opts, stream, progress?.update).then(
+      () => new Promise<void>((resolve) => stream.end(resolve)),
+    );
+    await Promise.race([done, failed]);
+    await fh.sync();
+    await fh.close();
+    fh = undefined;
+    await rename(tmp, out);
+    progress?.finish(out);
+    return 0;
+  } catch (err) {
+    await fh?.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw err instanceof RollmarkError ? err : ioError(err, out);
+  }
+}
+
+/** A progress line rewritten in place, at most a few times a second. */
+function progressLine(io: CliIo) {
+  let last = 0;
+  let shown = false;
+  return {
+    update(p: SynthProgress): void {
+      const now = Date.now();
+      if (now - last < 250 && p.rows < p.totalRows) return;
+      last = now;
+      shown = true;
+      const pct = Math.floor((100 * p.rows) / p.totalRows);
+      io.stderr.write(`\rrollmark: synth ${p.rows.toLocaleString('en-US')} / ${p.totalRows.toLocaleString('en-US')} rows (${pct}%)`);
+    },
+    finish(out: string): void {
+      if (shown) io.stderr.write(`\rrollmark: synth wrote ${out}\x1b[K\n`);
+    },
+  };
+}

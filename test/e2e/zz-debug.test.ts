@@ -1,0 +1,21 @@
+import { it } from 'vitest';
+import * as path from 'node:path';
+import * as fsp from 'node:fs/promises';
+import { issueFixture } from './fixture.js';
+import { traceDump } from '../../src/attribution/trace.js';
+import { simulateLeak, parseAttacks } from '../../src/lab/simulate.js';
+import { openDump } from '../../src/attribution/dump.js';
+it('dbg', async () => {
+  const fx = await issueFixture(30_000, { recipients: 5 });
+  const out = path.join(fx.dir, 'idless.tsv');
+  const res = await simulateLeak({ copies: [fx.copy('P3')], attacks: parseAttacks('sample:0.05,drop:ELECTOR+CURP+OCR+FOL_NAC,normalize:accents+whitespace+upper,shuffle-rows,shuffle-columns'), seed: 'idless.tsv', out, format: { delimiter: '\t', encoding: 'latin1', gzip: true } });
+  console.log(JSON.stringify(res).slice(0, 600));
+  const d = await openDump(out);
+  console.log(d.format, d.sample.slice(0, 2));
+  const report = await traceDump({ vault: fx.vault, dump: out });
+  console.log(JSON.stringify((report as any).releases[0].columns));
+  console.log(JSON.stringify(report.dump), report.verdict);
+  const reg = (await fsp.readFile(fx.registry, 'utf8')).split('\n').slice(0, 3);
+  console.log(reg);
+  await fsp.rm(fx.dir, { recursive: true, force: true });
+}, 120000);
