@@ -40,7 +40,15 @@ async function loadApi() {
 }
 
 const api = await loadApi();
-const { EvidenceTally, attributionBound, biasFromUniform, DEFAULT_CUTOFF, DEFAULT_STATISTICS, parseStatistic } = api;
+const { EvidenceTally, attributionBound, biasFromUniform, DEFAULT_CUTOFF } = api;
+const DEFAULT_STATISTICS = api.DEFAULT_STATISTICS ?? new EvidenceTally(1).statistics;
+const parseStatistic = (name) => {
+  if (api.parseStatistic) return api.parseStatistic(name);
+  if (name === 'tardos') return { kind: 'tardos' };
+  const m = /^llr\(([0-9.eE+-]+)\)$/.exec(name);
+  if (!m) throw new Error(`unknown statistic ${name}`);
+  return { kind: 'llr', d: Number(m[1]) };
+};
 
 // ---- arguments ----------------------------------------------------------------------------------
 const args = process.argv.slice(2);

@@ -162,14 +162,16 @@ function numericSim(d: NonNullable<ColumnProfile['digits']>, p: NonNullable<Colu
 }
 
 /** Content similarity of a dump column (already transformed) to a registry column's profile. */
-function similarity(d: ColumnProfile, p: ColumnProfile, rowUnique: number): number {
+function similarity(d: ColumnProfile, p: ColumnProfile, rowUnique: number, dumpIsDate: boolean): number {
   if (d.empty >= 1) return 0;
   const shape = 0.5 * hi(d.shapes, p.shapes) + 0.5 * hi(d.coarse, p.coarse);
   const len = hi(d.lengths, p.lengths);
   const chars = 1 - 0.5 * d.chars.reduce((a, x, i) => a + Math.abs(x - (p.chars[i] ?? 0)), 0);
   const num = d.digits && p.digits ? numericSim(d.digits, p.digits) : d.digits || p.digits ? 0 : shape;
   let s: number;
-  if (p.unique < 0.9 && (p.known >= 0.15 || p.tokens.length > 0)) {
+  // Value sets count only where frequent values recur in any subset (names, not birth dates).
+  const mass = (xs: Dist): number => xs.reduce((a, [, x]) => a + x, 0);
+  if (p.unique < 0.9 && (p.known >= 0.3 || mass(p.top) >= 0.2 || mass(p.tokens) >= 0.3)) {
     s = 0.25 * shape + 0.1 * len + 0.05 * chars + 0.1 * num + 0.5 * valueSim(d, p);
   } else {
     // A key-like column: its values never repeat, so a dump column whose values do is something else.
@@ -178,7 +180,7 @@ function similarity(d: ColumnProfile, p: ColumnProfile, rowUnique: number): numb
     const u = p.unique >= 0.9 ? Math.min(1, d.unique / Math.max(rowUnique, 0.5)) ** 2 : 1;
     s = (0.55 * shape + 0.25 * len + 0.1 * chars + 0.1 * num) * u;
   }
-  if (!p.date !== !d.date) s *= 0.5;
+  if (!p.date !== !dumpIsDate) s *= 0.5;
   return s * (1 - 0.25 * Math.abs(d.empty - p.empty));
 }
 
@@ -186,9 +188,11 @@ function similarity(d: ColumnProfile, p: ColumnProfile, rowUnique: number): numb
 function valueTransform(vals: string[], dDate: string | null, p: ColumnProfile): string | undefined {
   if (p.date && dDate && dDate !== p.date.format) return `date:${dDate}>${p.date.format}`;
   const digits = vals.filter((v) => v !== '');
-  if (!p.digits || !digits.length || !digits.every((v) => /^\d+$/.test(v))) return undefined;
+  if (dDate || !p.digits || !digits.length || !digits.every((v) => /^\d+$/.test(v))) return undefined;
   const fixed = p.digits.fixed;
-  if (fixed !== null && p.digits.leadingZero > 0 && digits.some((v) => v.length < fixed) && digits.every((v) => v.length <= fixed)) {
+  const longest = Math.max(...digits.map((v) => v.length));
+  // Codes that went through a spreadsheet lose their leading zero (06600 -> 6600), not two digits.
+  if (fixed !== null && p.digits.leadingZero > 0 && longest <= fixed && longest >= fixed - 1 && digits.some((v) => v.length < fixed)) {
     return `pad:${fixed}`;
   }
   if (p.digits.leadingZero === 0 && digits.some((v) => v.length > 1 && v[0] === '0')) return 'unpad';
@@ -246,6 +250,7 @@ export function mapColumns(
     const hasLower = vals.some((v) => v !== v.toUpperCase());
     const hasUpper = vals.some((v) => v !== v.toLowerCase());
     const hasAccent = vals.some((v) => stripAccents(v) !== v);
+    const oneLength = new Set(vals.filter((v) => v !== '').map((v) => v.length)).size === 1;
     score.push([]);
     transforms.push([]);
     for (const p of regs) {
@@ -261,11 +266,12 @@ export function mapColumns(
       if (p.lower === 0 && hasLower && p.chars[0] > 0) steps.push('upper');
       else if (p.chars[0] > 0 && p.lower >= 0.99 && hasUpper) steps.push('lower');
       if (p.accents === 0 && hasAccent) steps.push('deaccent');
-      score[j].push(similarity(d, p, rowUnique));
+      // Occam: re-padding explains values of one length less well than a column that has them as they are.
+      const cost = vt && !vt.startsWith('date:') && oneLength ? 0.9 : 1;
+      score[j].push(cost * similarity(d, p, rowUnique, dDate !== null));
       transforms[j].push(steps.filter(Boolean).join('+') || undefined);
     }
   }
-  if (process.env.RM_DEBUG) for (let j = 0; j < nDump; j++) console.log(j, header?.[j], regs.map((p, i) => `${p.name}:${score[j][i].toFixed(2)}:${transforms[j][i] ?? ''}`).filter((x) => +x.split(':')[1] > 0.4).join(' '));
   // Globally consistent one-to-one assignment; header names add a small tie-breaking bonus.
   const n = Math.max(nDump, regs.length);
   const w = Array.from({ length: n }, (_, j) => Array.from({ length: n }, (_, i) => {

@@ -357,11 +357,24 @@ export class CsvScanner {
       }
       if (mode === PLAIN) {
         let c = 0;
-        while (pos < len) {
-          c = buf[pos];
-          if (c === D || c === LF || c === QUOTE) break;
-          pos++;
+        // Fast path: runs of unquoted fields, most of any registry, in one tight loop.
+        for (;;) {
+          while (pos < len) {
+            c = buf[pos];
+            if (c === D || c === LF || c === QUOTE) break;
+            pos++;
+          }
+          if (c !== D || pos >= len || nf === fs.length) break;
+          fs[nf] = fStart;
+          fe[nf] = pos;
+          qd[nf++] = 0;
+          fStart = ++pos;
+          if (pos >= len || buf[pos] === QUOTE) {
+            mode = FIELD;
+            break;
+          }
         }
+        if (mode === FIELD) continue;
         if (pos >= len) {
           if (!final) break;
           fEnd = end = len; // the last record has no line end

@@ -44,7 +44,7 @@ export interface ColumnProfile {
   tokens: [string, number][];
   /** A Bloom filter of the next most frequent values (base64), beyond `top`. */
   sketch?: { bits: number; hashes: number; data: string };
-  /** Share of a row sample's values found in `top` or `sketch`. */
+  /** Share of values in `top` or `sketch` that were seen more than once (what a new row may hit). */
   known: number;
   links: ColumnLink[];
 }
@@ -274,7 +274,6 @@ export function summarize(
   const nTop = opts.top ?? 200;
   const ranked = st.values && (unique < 0.9 || keepUnique) ? st.values.top(nTop + (opts.sketchValues ?? 2048)) : [];
   const top = shares(ranked.slice(0, nTop), d, nTop);
-  const topSet = new Set(top.map(([v]) => v));
   const bloom = new Uint8Array(4096);
   for (const [v] of ranked.slice(nTop)) for (const b of bloomBits(v, 32768, 3)) bloom[b >> 3] |= 1 << (b & 7);
   const sketch = ranked.length > nTop ? { bits: 32768, hashes: 3, data: Buffer.from(bloom).toString('base64') } : undefined;
@@ -308,11 +307,8 @@ export function summarize(
   }
   const date = detectDateFormat(sample);
   if (date) profile.date = date;
-  const normSample = sample.map(normalizeValue).filter((v) => v !== '');
-  if (normSample.length && (top.length || sketch)) {
-    const hit = normSample.filter((v) => topSet.has(v) || (sketch !== undefined && sketchHas(profile, v))).length;
-    profile.known = round(hit / normSample.length);
-  }
+  // Values seen once say little about unseen rows (Good-Turing): only repeats count as known.
+  profile.known = round(Math.min(1, ranked.reduce((a, [, c]) => (c >= 2 ? a + c : a), 0) / d));
   return profile;
 }
 

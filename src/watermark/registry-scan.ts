@@ -54,9 +54,13 @@ export function schemaFor(header: string[], file: string, schema?: SchemaFile, s
   }
 }
 
-const SAMPLE_HEAD = 5000;
-const SAMPLE_EVERY = 997;
-const SAMPLE_MAX = 20000;
+/**
+ * Column profiles need rows from the whole registry, not its first entidad: the sample is every
+ * k-th row, k set from the file size and the first rows' length so that about SAMPLE_TARGET rows
+ * spread evenly over the file.
+ */
+const SAMPLE_TARGET = 20000;
+const SAMPLE_PROBE = 1000;
 
 async function fileSha256(file: string): Promise<string> {
   const hash = createHash('sha256');
@@ -82,6 +86,8 @@ export async function scanRegistry(
   const seenGroups = new Set<string>();
   const sample: string[][] = [];
   let rows = 0;
+  let probeBytes = 0;
+  let stride = 0;
   let vals: string[][] = [];
   let matchRobust: (FamilyMatcher | null)[][] = [];
   const shaPromise = fileSha256(file);
@@ -134,7 +140,13 @@ export async function scanRegistry(
         seenGroups.add(g);
         groups.push({ value: g, rows: 1 });
       }
-      if (rows < SAMPLE_HEAD || (rows % SAMPLE_EVERY === 0 && sample.length < SAMPLE_MAX)) sample.push(recordFields(r));
+      if (rows < SAMPLE_PROBE) {
+        probeBytes += r.next - r.start;
+        if (rows % 4 === 0) sample.push(recordFields(r));
+      } else {
+        if (stride === 0) stride = Math.max(4, Math.floor(size / ((probeBytes / SAMPLE_PROBE) * SAMPLE_TARGET)));
+        if (rows % stride === 0 && sample.length < 2 * SAMPLE_TARGET) sample.push(recordFields(r));
+      }
       rows++;
       if (onRow && (rows & 0xffff) === 0) onRow(rows);
     },

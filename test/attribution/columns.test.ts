@@ -13,7 +13,7 @@ import {
 import { RollmarkError } from '../../src/errors.js';
 
 // A tiny mx-ine-like registry: enough structure (keys derived from names, real-looking frequency
-// skew, sections, addresses) for content-based recognition to be tested without the synthesizer.
+// skew, sections, addresses) for content-based recognition, and small enough to know its truth.
 function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {

@@ -80,6 +80,7 @@ describe('StringRows', () => {
     const w = new StringRows((f) => got.push(f));
     feed(w, [['a', 'b'], ['', 'c']]);
     w.int(5, 3);
+    w.next();
     w.fields(['x', 'y']);
     w.end();
     expect(got).toEqual([['a', 'b'], ['', 'c'], ['005', 'x', 'y', '']]);

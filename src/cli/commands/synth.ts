@@ -1,4 +1,7 @@
+import { createWriteStream } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
+import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
 import * as path from 'node:path';
 import { ioError, RollmarkError } from '../../errors.js';
 import { resolveSynthOptions, type SynthOptions } from '../../synth/options.js';
@@ -40,28 +43,21 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   }
 
   const tmp = path.join(path.dirname(out), `.${path.basename(out)}.${process.pid}.${Date.now().toString(36)}.tmp`);
-  let fh;
-  try {
-    fh = await open(tmp, 'wx');
-  } catch (err) {
-    throw ioError(err, out);
-  }
   const progress = io.stderr.isTTY ? progressLine(io) : undefined;
+  const stream = createWriteStream(tmp, { flags: 'wx', highWaterMark: 1 << 20 });
   try {
-    const stream = fh.createWriteStream({ autoClose: false, highWaterMark: 1 << 20 });
-    const failed = new Promise<never>((_, reject) => stream.once('error', reject));
-    const done = writeSyntheticRegistry(opts, stream, progress?.update).then(
-      () => new Promise<void>((resolve) => stream.end(resolve)),
-    );
-    await Promise.race([done, failed]);
-    await fh.sync();
-    await fh.close();
-    fh = undefined;
+    await once(stream, 'open');
+    await writeSyntheticRegistry(opts, stream, progress?.update);
+    stream.end();
+    await finished(stream);
+    // fsync acts on the file, so a fresh descriptor makes the data durable before the rename.
+    const fh = await open(tmp, 'r');
+    await fh.sync().finally(() => fh.close());
     await rename(tmp, out);
     progress?.finish(out);
     return 0;
   } catch (err) {
-    await fh?.close().catch(() => undefined);
+    stream.destroy();
     await unlink(tmp).catch(() => undefined);
     throw err instanceof RollmarkError ? err : ioError(err, out);
   }
