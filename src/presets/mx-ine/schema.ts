@@ -32,11 +32,10 @@ export const MX_INE_SCHEMA: SchemaFile = {
       ['NOMBRE', 'SEXO'],
       ['APE_PAT'],
       ['APE_MAT'],
-      ['FNAC', 'EDAD'],
+      // A life's dates: age, years at the address and the credential's issue year must agree.
+      ['FNAC', 'EDAD', 'TIEMPRES', 'EMISIONCRE', 'CONS_LC'],
       ['OCUPACION'],
       ['CALLE', 'NUM_EXT', 'NUM_INT', 'COLONIA', 'CODPOSTAL', 'LOCALIDAD', 'MANZANA'],
-      ['TIEMPRES'],
-      ['EMISIONCRE', 'CONS_LC'],
     ],
   },
 };
