@@ -409,7 +409,7 @@ export class CsvScanner {
           if (!final) break;
           restart = this.malformed('CSV_QUOTE_NOT_CLOSED',
             `the quote opening field ${nf + 1} is not closed by the end of the file`,
-            buf, fStart, this.quoteLine, recStart, len);
+            buf, fStart, this.quoteLine, recStart);
         } else {
           const p1 = pos + 1;
           restart = 0;
@@ -441,7 +441,7 @@ export class CsvScanner {
             } else {
               restart = this.malformed('CSV_INVALID_CLOSING_QUOTE',
                 `the quote closing field ${nf + 1} is followed by ${describeByte(n1)} instead of a delimiter or a line end`,
-                buf, p1, line, recStart, len);
+                buf, p1, line, recStart);
             }
           }
           fEnd = p1;
@@ -451,7 +451,7 @@ export class CsvScanner {
 
       if (restart === 0) {
         if (nf === fs.length) {
-          restart = this.grow(nf, buf, fStart, line, recStart, len);
+          restart = this.grow(nf, buf, fStart, line, recStart);
           fs = this.fs;
           fe = this.fe;
           qd = this.qd;
@@ -467,7 +467,7 @@ export class CsvScanner {
           if (pos - recStart > this.maxRecordBytes) {
             restart = this.malformed('CSV_MALFORMED',
               `record longer than ${this.maxRecordBytes} bytes (maxRecordBytes)`,
-              buf, recStart, recLine, recStart, len);
+              buf, recStart, recLine, recStart);
           }
         }
       }
@@ -510,7 +510,7 @@ export class CsvScanner {
     if (!final && len - recStart > this.maxRecordBytes) {
       const k = this.restartAt(this.malformed('CSV_MALFORMED',
         `record longer than ${this.maxRecordBytes} bytes (maxRecordBytes)`,
-        buf, recStart, recLine, recStart, len), buf, len);
+        buf, recStart, recLine, recStart), buf, len);
       this.mode = k === -1 ? SKIP : FIELD;
       this.nf = 0;
       this.pos = this.recStart = k === -1 ? len : k;
@@ -524,8 +524,7 @@ export class CsvScanner {
    * A malformed record: thrown in strict mode. In lenient mode it is reported and the result is
    * a restart marker for `restartAt`: the record's start + 1 (never 0, which means "no error").
    */
-  private malformed(code: ErrorCode, message: string, buf: Buffer, at: number, atLine: number,
-    recStart: number, _len: number): number {
+  private malformed(code: ErrorCode, message: string, buf: Buffer, at: number, atLine: number, recStart: number): number {
     const err = this.error(code, message, buf, at, atLine, recStart);
     if (this.onMalformed === undefined) throw err;
     this.malformedCount++;
@@ -540,10 +539,10 @@ export class CsvScanner {
     return k === -1 || k >= len ? -1 : k + 1;
   }
 
-  private grow(nf: number, buf: Buffer, at: number, line: number, recStart: number, len: number): number {
+  private grow(nf: number, buf: Buffer, at: number, line: number, recStart: number): number {
     if (nf >= this.maxFields) {
       return this.malformed('CSV_MALFORMED', `more than ${this.maxFields} fields in a record (maxFields)`,
-        buf, at, line, recStart, len);
+        buf, at, line, recStart);
     }
     const cap = Math.min(this.fs.length * 2, this.maxFields);
     const fs = new Int32Array(cap);

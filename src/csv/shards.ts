@@ -122,13 +122,12 @@ export function findCut(
     const pAbs = base + i - 1;
     const p = w[i - 1];
     const pRegular = pAbs >= bomLen && p !== QUOTE && !structural(p);
-    const fKnown = j < wEnd || base + j >= size; // byte after the run in the window, or EOF
     const fRegular = j < wEnd && !structural(w[j]);
     if (pRegular) {
       s0 = 1 ^ parity; // the run starts inside a field
       break;
     }
-    if (fKnown && fRegular) {
+    if (fRegular) {
       s0 = (1 ^ (k & 1)) ^ parity; // the run ends inside a field
       break;
     }
