@@ -36,7 +36,16 @@ export { readRecipients, type Recipient } from './watermark/recipients.js';
 
 // trace
 export { traceDump, DEFAULT_BOUND, type TraceOptions } from './attribution/trace.js';
-export type { TraceReport, Suspect } from './attribution/report.js';
+export type { TraceReport, Suspect, ReleaseEvidence } from './attribution/report.js';
+export { renderHtmlReport } from './attribution/html.js';
+export { formatTraceSummary } from './cli/commands/trace.js';
+export { openDump, type DumpSource, type DumpFormat } from './attribution/dump.js';
+export { mapColumns, type ColumnMapping } from './attribution/columns.js';
 export { EvidenceTally } from './attribution/evidence.js';
-export { attributionBound, singleLeakerPower } from './attribution/chernoff.js';
+export { attributionBound, attributionBounds, singleLeakerPower } from './attribution/chernoff.js';
+export { DEFAULT_STATISTICS, parseStatistic, type Statistic } from './attribution/scores.js';
+
+// the leak lab
+export { simulateLeak, parseAttacks, applyAttacks, type AttackSpec } from './lab/simulate.js';
+export { readTable, writeTable, collude, type Table } from './lab/attacks.js';
 export { biasFromUniform, DEFAULT_CUTOFF } from './attribution/bias.js';

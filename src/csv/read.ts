@@ -53,8 +53,8 @@ export async function* readCsv(
   const delimiter = String.fromCharCode(delimiterByte(opts.delimiter));
   let encoding: 'utf8' | 'latin1' = opts.encoding ?? 'utf8';
 
-  // BOM: handled here rather than by csv-parse so that fields stay Buffers (`encoding: null`)
-  // and can be checked for valid UTF-8 before decoding.
+  // The BOM is handled here rather than by csv-parse: its encoding decides how to decode and
+  // whether to check UTF-8, before the parser exists.
   let bomChecked = false;
   async function* bytes(): AsyncGenerator<Buffer> {
     let head: Buffer | null = null;
@@ -81,32 +81,39 @@ export async function* readCsv(
       if (head.length > 0) yield head;
       head = null;
     }
+    bomChecked = true;
     if (head !== null && head.length > 0) yield head;
   }
 
   // Records are taken synchronously from `on_record` (and dropped from the stream) and every
   // chunk is written with its own callback: the records a chunk completes are yielded in order,
   // and an error comes after the records that preceded it, with their lines counted.
-  const pending: (Buffer | string)[][] = [];
+  const pending: string[][] = [];
   const pendingLines: number[] = [];
-  const parser = parse({
-    delimiter,
-    record_delimiter: ['\r\n', '\n'],
-    encoding: null,
-    bom: false,
-    relax_column_count: opts.relaxColumnCount ?? false,
-    on_record: (record: (Buffer | string)[], context: { lines: number }) => {
-      pending.push(record);
-      pendingLines.push(context.lines);
-      return null;
-    },
-  });
-  parser.on('error', () => {}); // reported through the write and end callbacks
-  parser.resume();
-  const write = (chunk: Buffer | null) =>
+  const pendingEnds: number[] = [];
+  let parser: ReturnType<typeof parse> | null = null;
+  const makeParser = () => {
+    const p = parse({
+      delimiter,
+      record_delimiter: ['\r\n', '\n'],
+      encoding,
+      bom: false,
+      relax_column_count: opts.relaxColumnCount ?? false,
+      on_record: (record: string[], context: { lines: number; bytes: number }) => {
+        pending.push(record);
+        pendingLines.push(context.lines);
+        pendingEnds.push(context.bytes);
+        return null;
+      },
+    });
+    p.on('error', () => {}); // reported through the write and end callbacks
+    p.resume();
+    return p;
+  };
+  const write = (p: ReturnType<typeof parse>, chunk: Buffer | null) =>
     new Promise<Error | null>((resolve) => {
-      if (chunk === null) parser.end((err?: Error | null) => resolve(err ?? null));
-      else parser.write(chunk, (err?: Error | null) => resolve(err ?? null));
+      if (chunk === null) p.end((err?: Error | null) => resolve(err ?? null));
+      else p.write(chunk, (err?: Error | null) => resolve(err ?? null));
     });
 
   // Physical lines are counted here from the fields' own LFs (an LF outside quotes always ends a
@@ -116,20 +123,30 @@ export async function* readCsv(
   let line = 1;
   let parsedLines = 0;
   let records = 0;
-  const input_ = bytes();
+  // UTF-8 is checked on the raw chunks (native, fast); the first invalid byte's offset is then
+  // matched to the record that holds it, by csv-parse's byte count.
+  const utf8 = new Utf8Check();
+  let fed = 0;
+  let badOffset = -1;
+  const source = bytes();
   try {
     for (;;) {
-      const next = await input_.next().catch((err: unknown) => {
+      const next = await source.next().catch((err: unknown) => {
         throw ioError(err, file);
       });
-      const err = await write(next.done ? null : next.value);
+      parser ??= makeParser();
+      if (encoding === 'utf8' && badOffset < 0) {
+        const k = next.done ? utf8.end() : utf8.push(next.value);
+        if (k !== null) badOffset = fed + k;
+      }
+      if (!next.done) fed += next.value.length;
+      const err = await write(parser, next.done ? null : next.value);
       for (let r = 0; r < pending.length; r++) {
-        const raw = pending[r];
-        const fields = new Array<string>(raw.length);
+        const fields = pending[r];
+        if (badOffset >= 0 && pendingEnds[r] > badOffset) throw encodingError(fields, file, line);
         let newlines = 0;
-        for (let i = 0; i < raw.length; i++) {
-          const f = decode(raw[i], encoding, file, line + newlines, i);
-          fields[i] = f;
+        for (let i = 0; i < fields.length; i++) {
+          const f = fields[i];
           if (f.length > 0 && f.indexOf('\n') !== -1) newlines += countLf(f);
         }
         const row: CsvRow = { fields, line };
@@ -140,12 +157,13 @@ export async function* readCsv(
       }
       pending.length = 0;
       pendingLines.length = 0;
+      pendingEnds.length = 0;
       if (err) throw mapError(err, file, line, parsedLines);
       if (next.done) break;
     }
   } finally {
-    parser.destroy();
-    await input_.return(undefined);
+    parser?.destroy();
+    await source.return(undefined);
   }
   if (records === 0 && opts.header) {
     throw new RollmarkError('CSV_EMPTY', 'the file is empty: no header row', { file });
@@ -194,16 +212,88 @@ function countLf(s: string): number {
   return n;
 }
 
-function decode(v: Buffer | string, encoding: 'utf8' | 'latin1', file: string, line: number, field: number): string {
-  if (typeof v === 'string') return v;
-  const s = v.toString(encoding);
-  // A U+FFFD in the text is either in the data or a replaced invalid sequence; only then is the
-  // (fast, native) validity check worth running.
-  if (encoding === 'utf8' && s.indexOf('\uFFFD') !== -1 && !isUtf8(v)) {
-    throw new RollmarkError('CSV_ENCODING',
-      `field ${field + 1} is not valid UTF-8 (is the file Latin-1? read it with encoding latin1)`, { file, line });
+function encodingError(fields: string[], file: string, line: number): RollmarkError {
+  let field = fields.findIndex((f) => f.indexOf('\uFFFD') !== -1);
+  let newlines = 0;
+  for (let i = 0; i < Math.max(field, 0); i++) newlines += countLf(fields[i]);
+  if (field === -1) field = 0;
+  return new RollmarkError('CSV_ENCODING',
+    `field ${field + 1} is not valid UTF-8 (is the file Latin-1? read it with encoding latin1)`,
+    { file, line: line + newlines });
+}
+
+/**
+ * Streaming UTF-8 validation: `push` returns the offset, relative to that chunk, of the first
+ * invalid byte (negative when it is in a sequence begun in the previous chunk), or null. A
+ * sequence cut by the chunk's end is kept for the next chunk.
+ */
+class Utf8Check {
+  private tail: Buffer | null = null;
+
+  push(chunk: Buffer): number | null {
+    const lead = this.tail === null ? 0 : this.tail.length;
+    const data = this.tail === null ? chunk : Buffer.concat([this.tail, chunk]);
+    const end = completeEnd(data);
+    this.tail = end < data.length ? Buffer.from(data.subarray(end)) : null;
+    if (isUtf8(data.subarray(0, end))) return null;
+    return firstInvalidUtf8(data, end) - lead;
   }
-  return s;
+
+  /** At the end of the input: a sequence left incomplete is invalid. */
+  end(): number | null {
+    if (this.tail === null) return null;
+    const n = this.tail.length;
+    this.tail = null;
+    return -n;
+  }
+}
+
+/** Where the last complete UTF-8 sequence of `b` ends (before an incomplete one at the end). */
+function completeEnd(b: Buffer): number {
+  const len = b.length;
+  for (let k = 1; k <= 3 && k <= len; k++) {
+    const c = b[len - k];
+    if (c < 0x80) return len;
+    if (c >= 0xc0) {
+      const need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+      return k >= need ? len : len - k;
+    }
+  }
+  return len;
+}
+
+/** Index of the first byte that does not start a valid UTF-8 sequence (RFC 3629), or `to`. */
+function firstInvalidUtf8(b: Buffer, to: number): number {
+  let i = 0;
+  while (i < to) {
+    const c = b[i];
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    let n: number;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) n = 1;
+    else if (c >= 0xe0 && c <= 0xef) {
+      n = 2;
+      if (c === 0xe0) lo = 0xa0;
+      if (c === 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      n = 3;
+      if (c === 0xf0) lo = 0x90;
+      if (c === 0xf4) hi = 0x8f;
+    } else return i;
+    if (i + n >= to) return i; // cut short
+    const c1 = b[i + 1];
+    if (c1 < lo || c1 > hi) return i;
+    for (let j = 2; j <= n; j++) {
+      const cj = b[i + j];
+      if (cj < 0x80 || cj > 0xbf) return i;
+    }
+    i += n + 1;
+  }
+  return to;
 }
 
 const CODES: Record<string, ErrorCode> = {

@@ -4,9 +4,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { isUtf8 } from 'node:buffer';
 import { readCsv, readCsvFile, readCsvTable, type CsvRow, type ReadCsvOptions } from '../../src/csv/read.js';
 import { RollmarkError } from '../../src/errors.js';
-import { referenceOutcome, scanChunks } from './helpers.js';
+import { referenceOutcome, scanChunks } from './support.js';
 
 async function* chunks(input: Buffer, sizes: number[]): AsyncGenerator<Buffer> {
   let pos = 0;
@@ -94,6 +95,58 @@ describe('readCsv', () => {
     expect((await readAll('a\uFFFDb\n')).map((r) => r.fields)).toEqual([['a\uFFFDb']]);
     // a UTF-8 BOM wins over the requested encoding
     expect((await readAll('\uFEFFÑ\n', { encoding: 'latin1' })).map((r) => r.fields)).toEqual([['Ñ']]);
+  });
+
+  it('checks UTF-8 across chunk boundaries and names the record that holds the bad byte', async () => {
+    const text = Buffer.from('a,€\nb,😀\n"c\nd",é\n');
+    for (const sizes of [[1], [2], [3], [5], [1 << 20]]) {
+      expect((await readAll(text, {}, sizes)).map((r) => r.fields[1])).toEqual(['€', '😀', 'é']);
+    }
+    const bad = Buffer.concat([Buffer.from('a,b\n"x\ny",z\nok,'), Buffer.from([0xe2, 0x82]), Buffer.from('\nlast,1\n')]);
+    for (const sizes of [[1], [3], [1 << 20]]) {
+      const err = await errorOf(readAll(bad, {}, sizes));
+      expect(err.code).toBe('CSV_ENCODING');
+      expect(err.line).toBe(4);
+      expect(err.message).toContain('field 2');
+    }
+    // a sequence cut off by the end of the input
+    const cut = Buffer.concat([Buffer.from('a\nb'), Buffer.from([0xf0, 0x9f])]);
+    expect((await errorOf(readAll(cut, {}, [1])))).toMatchObject({ code: 'CSV_ENCODING', line: 2 });
+  });
+
+  it('fuzz: CSV_ENCODING exactly when the input is not UTF-8, at the right record', async () => {
+    // well-formed CSV whose fields mix valid multi-byte characters with invalid sequences
+    const text = ['a', 'é', '€', '😀', ' '].map((p) => Buffer.from(p));
+    const invalid = [[0xff], [0xc3], [0xa9], [0xed, 0xa0, 0x80], [0xe0, 0x80, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xc0, 0xaf]].map((b) => Buffer.from(b));
+    const field = fc
+      .tuple(fc.array(fc.oneof({ weight: 15, arbitrary: fc.constantFrom(...text) }, { weight: 1, arbitrary: fc.constantFrom(...invalid) }), { maxLength: 5 }), fc.boolean())
+      .map(([ps, q]) => (q ? Buffer.concat([Buffer.from('"'), ...ps, Buffer.from('"')]) : Buffer.concat(ps)));
+    const record = fc.array(field, { minLength: 1, maxLength: 4 }).map((fs) => Buffer.concat(fs.flatMap((f, i) => (i ? [Buffer.from(','), f] : [f]))));
+    const arb = fc.tuple(
+      fc.array(record, { minLength: 1, maxLength: 8 }).map((rs) => rs.flatMap((r) => [r, Buffer.from('\n')])),
+      fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 3 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(arb, async ([ps, sizes]) => {
+        const input = Buffer.concat(ps);
+        const records = scanChunks(input).records;
+        let got: CsvRow[] | RollmarkError;
+        try {
+          got = await readAll(input, { relaxColumnCount: true }, sizes);
+        } catch (err) {
+          got = err as RollmarkError;
+        }
+        if (isUtf8(input)) {
+          expect(got).toEqual(records.map((r) => ({ fields: r.fields, line: r.line })));
+        } else {
+          expect(got).toBeInstanceOf(RollmarkError);
+          const firstBad = records.find((r) => !isUtf8(input.subarray(r.offset, r.offset + (r.next - r.start))));
+          expect((got as RollmarkError).code).toBe('CSV_ENCODING');
+          expect((got as RollmarkError).line).toBe(firstBad?.line);
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('header: an empty input is CSV_EMPTY; readCsvTable splits the header off', async () => {

@@ -10,7 +10,7 @@ import {
   type ScannedRecord,
 } from '../../src/csv/scanner.js';
 import { RollmarkError } from '../../src/errors.js';
-import { lineOf, referenceOutcome, scanChunks, scanOutcome } from './helpers.js';
+import { lineOf, referenceOutcome, scanChunks, scanOutcome } from './support.js';
 
 const b = (s: string) => Buffer.from(s, 'utf8');
 

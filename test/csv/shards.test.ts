@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { findCut, lineAtOffset, planShards, type ByteRange } from '../../src/csv/shards.js';
 import { recordFields, scanFile } from '../../src/csv/scanner.js';
-import { scanChunks } from './helpers.js';
+import { scanChunks } from './support.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'rollmark-shards-'));
 let fileNo = 0;

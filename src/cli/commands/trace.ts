@@ -49,7 +49,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     await writeOut(flags.html, renderHtmlReport(report, { lang: flags.lang === 'en' ? 'en' : flags.lang === 'es' ? 'es' : undefined }));
   }
   if (flags.json) io.stdout.write(json);
-  else if (!flags.quiet) io.stdout.write(summary(report));
+  else if (!flags.quiet) io.stdout.write(formatTraceSummary(report));
   return 0;
 }
 
@@ -69,7 +69,7 @@ function fmtP(s: { pValue: number; log10PValue: number }): string {
 }
 
 /** The short human summary printed by default. */
-export function summary(r: TraceReport): string {
+export function formatTraceSummary(r: TraceReport): string {
   const lines: string[] = [];
   const who = r.suspects.filter((s) => s.implicated);
   const verdictLine: Record<TraceReport['verdict'], string> = {
