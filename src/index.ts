@@ -16,6 +16,9 @@ export { initVault, openVault, checkVaultPermissions, type Vault } from './vault
 export { readLedger, verifyLedger, appendLedger, type LedgerEntry, type LedgerRecord } from './vault/ledger.js';
 export { signDocument, verifyDocument, loadPublicKey } from './vault/documents.js';
 
+// CSV I/O: the byte scanner of the hot path and the general csv-parse path
+export * from './csv/index.js';
+
 // schema
 export type { SchemaFile } from './schema/types.js';
 export { parseSchema, resolveSchema, PRESETS, type ResolvedSchema } from './schema/schema.js';

@@ -231,12 +231,12 @@ class Utf8Check {
   private tail: Buffer | null = null;
 
   push(chunk: Buffer): number | null {
-    const lead = this.tail === null ? 0 : this.tail.length;
+    const carried = this.tail === null ? 0 : this.tail.length;
     const data = this.tail === null ? chunk : Buffer.concat([this.tail, chunk]);
     const end = completeEnd(data);
     this.tail = end < data.length ? Buffer.from(data.subarray(end)) : null;
     if (isUtf8(data.subarray(0, end))) return null;
-    return firstInvalidUtf8(data, end) - lead;
+    return firstInvalidUtf8(data, end) - carried;
   }
 
   /** At the end of the input: a sequence left incomplete is invalid. */
