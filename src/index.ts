@@ -29,9 +29,9 @@ export { CodeBook, RecordIds } from './code/codebook.js';
 export { FamilyMatcher } from './code/families.js';
 
 // synthetic registries
-export { writeSyntheticRegistry, synthesizeRegistry, type SynthOptions } from './synth/index.js';
+export { writeSyntheticRegistry, synthesizeRegistry, type SynthOptions, type SynthProgress } from './synth/index.js';
 export { MX_INE_COLUMNS } from './presets/mx-ine/columns.js';
-export { curpFor, claveElectorFor, curpCheckDigit } from './presets/mx-ine/identity.js';
+export { curpFor, claveElectorFor, curpCheckDigit, ageOn, type CurpPerson, type ClavePerson } from './presets/mx-ine/identity.js';
 
 // issue
 export { issueRelease, type IssueOptions, type IssueResult, type IssuedCopy, type Receipt } from './watermark/issue.js';

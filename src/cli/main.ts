@@ -17,7 +17,7 @@ const USAGE = `usage: rollmark <command> [options]
 
 commands:
   init     --vault DIR                              create an issuer's vault
-  synth    --rows N --out FILE [--seed S] [--preset mx-ine] [--states 09,25]
+  synth    --rows N --out FILE [--seed S] [--preset mx-ine] [--states 09,25] [--as-of YYYY-MM-DD]
   issue    --vault DIR --registry FILE --recipients FILE --release ID --out DIR [--schema FILE]
   trace    --vault DIR --dump FILE [--release ID] [--report FILE] [--html FILE] [--json]
   verify   --vault DIR | --public-key FILE  (--ledger FILE | --receipt FILE | --report FILE)

@@ -5,12 +5,12 @@ import {
 import { AliasTable, WeightedChoice } from './alias.js';
 import type { SectionPlan } from './geography.js';
 import type { Rng } from './prng.js';
-import type { RowWriter } from './row-writer.js';
+import type { Atoms, RowWriter } from './row-writer.js';
 
 /**
  * Addresses as the list writes them. A section gets its own streets and settlements once; each
- * row then picks a street and draws with freshly drawn spellings (C or CALLE, AV. or AV,
- * COL or COLONIA ...), so every spelling keeps its share throughout the registry.
+ * row then picks a street and draws its spellings afresh (C or CALLE, AV. or AV, COL or
+ * COLONIA ...), so every spelling keeps its share throughout the registry.
  */
 
 /** Share of rows in a rural section whose address is "DOMICILIO CONOCIDO" (about 4% overall). */
@@ -24,9 +24,15 @@ const BLOCK_AND_LOT_DEFAULT = 0.1;
 const enum Exterior { None, Word, Number, BlockAndLot }
 const enum Interior { None, Number, Letter, Flat, BuildingFlat, House, Shop }
 
+const CALLE = STREET_TYPES.findIndex((w) => w.long === 'CALLE');
+const COLONIA = SETTLEMENT_TYPES.findIndex((w) => w.long === 'COLONIA');
+const NO_TYPE = SETTLEMENT_TYPES.findIndex((w) => w.long === '');
+const LETTERS = 'ABCDEF'.split('');
+
 interface Street {
   type: number;
-  name: string;
+  /** Atom of the name. */
+  name: number;
   /** The street's number, for streets named by one. */
   number: number;
   cardinal: number;
@@ -39,45 +45,76 @@ interface Settlement {
   type: number;
   /** Written with no type word at all in this share of rows (CENTRO alone). */
   bare: number;
-  name: string;
+  /** Atoms of name, postal code and locality number. */
+  name: number;
+  postal: number;
+  localidad: number;
   cardinal: number;
-  postal: string;
-  localidad: string;
 }
 
 /** A kind of word (street type, cardinal ...): which word, then which spelling of it. */
 class Variants {
   readonly which: AliasTable;
   /** Spellings with the space that follows them (C , AV. ); '' stays ''. */
-  readonly before: WeightedChoice<string>[];
+  readonly before: WeightedChoice<number>[];
   /** Spellings with the space that precedes them ( NTE). */
-  readonly after: WeightedChoice<string>[];
-  constructor(readonly words: readonly VariantWord[]) {
+  readonly after: WeightedChoice<number>[];
+  constructor(words: readonly VariantWord[], atoms: Atoms) {
     this.which = new AliasTable(words.map((w) => w.share));
-    const spaced = (f: (s: string) => string) => words.map((w) => WeightedChoice.of(w.spellings.map(([s, n]) => [s === '' ? '' : f(s), n] as const)));
+    const spaced = (f: (s: string) => string) =>
+      words.map((w) => WeightedChoice.of(w.spellings.map(([s, n]) => [atoms.id(s === '' ? '' : f(s)), n] as const)));
     this.before = spaced((s) => s + ' ');
     this.after = spaced((s) => ' ' + s);
   }
 }
 
-const streetTypes = new Variants(STREET_TYPES);
-const cardinals = new Variants(CARDINALS);
-const settlementTypes = new Variants(SETTLEMENT_TYPES);
-const CALLE = STREET_TYPES.findIndex((w) => w.long === 'CALLE');
-const COLONIA = SETTLEMENT_TYPES.findIndex((w) => w.long === 'COLONIA');
-const NO_TYPE = SETTLEMENT_TYPES.findIndex((w) => w.long === '');
-const sinNumero = WeightedChoice.of(SIN_NUMERO);
-const spacedAround = (xs: Spellings, lead: string) => WeightedChoice.of(xs.map(([s, n]) => [lead + s + ' ', n] as const));
-const manzana = spacedAround(MANZANA, '');
-const lote = spacedAround(LOTE, ' ');
-const depto = spacedAround(DEPARTAMENTO, '');
-const edificio = spacedAround(EDIFICIO, '');
-const LETTERS = 'ABCDEF'.split('');
-const SPACED_LETTERS = LETTERS.map((l) => ' ' + l);
-const DASHED_LETTERS = LETTERS.map((l) => '-' + l);
+/** The words addresses are written with, as atoms of one registry run. */
+export class AddressStock {
+  readonly streetTypes: Variants;
+  readonly cardinals: Variants;
+  readonly settlementTypes: Variants;
+  readonly sinNumero: WeightedChoice<number>;
+  readonly manzana: WeightedChoice<number>;
+  readonly lote: WeightedChoice<number>;
+  readonly depto: WeightedChoice<number>;
+  readonly edificio: WeightedChoice<number>;
+  readonly letter: Int32Array;
+  readonly spacedLetter: Int32Array;
+  readonly dashedLetter: Int32Array;
+  readonly streetName: Int32Array;
+  readonly conocido: number;
+  readonly cross: number;
+  readonly and: number;
+  readonly space: number;
+  readonly house: number;
+  readonly shop: number;
+
+  constructor(readonly atoms: Atoms) {
+    this.streetTypes = new Variants(STREET_TYPES, atoms);
+    this.cardinals = new Variants(CARDINALS, atoms);
+    this.settlementTypes = new Variants(SETTLEMENT_TYPES, atoms);
+    const choice = (xs: Spellings, lead: string, trail: string) => WeightedChoice.of(xs.map(([s, n]) => [atoms.id(lead + s + trail), n] as const));
+    this.sinNumero = choice(SIN_NUMERO, '', '');
+    this.manzana = choice(MANZANA, '', ' ');
+    this.lote = choice(LOTE, ' ', ' ');
+    this.depto = choice(DEPARTAMENTO, '', ' ');
+    this.edificio = choice(EDIFICIO, '', ' ');
+    const ids = (xs: readonly string[]) => Int32Array.from(xs.map((x) => atoms.id(x)));
+    this.letter = ids(LETTERS);
+    this.spacedLetter = ids(LETTERS.map((l) => ' ' + l));
+    this.dashedLetter = ids(LETTERS.map((l) => '-' + l));
+    this.streetName = ids(STREET_NAMES);
+    this.conocido = atoms.id('DOMICILIO CONOCIDO');
+    this.cross = atoms.id(' X ');
+    this.and = atoms.id(' Y ');
+    this.space = atoms.id(' ');
+    this.house = atoms.id('CASA ');
+    this.shop = atoms.id('LOCAL ');
+  }
+}
 
 const pad = (n: number, w: number) => String(n).padStart(w, '0');
-const pick = <T>(xs: readonly T[], rng: Rng): T => xs[rng.below(xs.length)];
+const pick = <T>(xs: ArrayLike<T>, rng: Rng): T => xs[rng.below(xs.length)];
 
 /** One section's streets and settlements, and the per-row address drawing. */
 export class SectionAddresses {
@@ -86,7 +123,8 @@ export class SectionAddresses {
   private readonly rural: boolean;
   private readonly blockAndLot: boolean;
 
-  constructor(plan: SectionPlan, entidadCode: string, rng: Rng) {
+  constructor(plan: SectionPlan, entidadCode: string, rng: Rng, private readonly stock: AddressStock) {
+    const { atoms, cardinals, settlementTypes, streetTypes } = stock;
     this.rural = plan.rural;
     this.blockAndLot = !plan.rural && rng.chance(BLOCK_AND_LOT[entidadCode] ?? BLOCK_AND_LOT_DEFAULT);
     const crossing = (CROSSING_STREETS[entidadCode] ?? 0) * (plan.rural ? 0.6 : 1);
@@ -100,7 +138,10 @@ export class SectionAddresses {
         while (usedNumbers.has(loc)) loc = 2 + rng.below(900);
         usedNumbers.add(loc);
         const name = rng.chance(0.3) ? `${pick(RURAL_PREFIXES, rng)} ${pick(RURAL_LOCALITIES, rng)}` : pick(RURAL_LOCALITIES, rng);
-        this.settlements.push({ type: NO_TYPE, bare: 1, name, cardinal: -1, postal: pad(prefix + rng.below(1000), 5), localidad: pad(loc, 4) });
+        this.settlements.push({
+          type: NO_TYPE, bare: 1, name: atoms.id(name), cardinal: -1,
+          postal: atoms.id(pad(prefix + rng.below(1000), 5)), localidad: atoms.id(pad(loc, 4)),
+        });
         continue;
       }
       const seat = plan.seat && i === 0 && plan.municipio.rank <= 40;
@@ -110,10 +151,10 @@ export class SectionAddresses {
       this.settlements.push({
         type: seat ? COLONIA : settlementTypes.which.sample(rng),
         bare: seat ? 0.5 : 0,
-        name,
+        name: atoms.id(name),
         cardinal: rng.chance(0.05) ? cardinals.which.sample(rng) : -1,
-        postal: pad(prefix + (seat ? 0 : rng.below(1000)), 5),
-        localidad: rng.chance(0.9) ? '0001' : pad(2 + rng.below(150), 4),
+        postal: atoms.id(pad(prefix + (seat ? 0 : rng.below(1000)), 5)),
+        localidad: atoms.id(rng.chance(0.9) ? '0001' : pad(2 + rng.below(150), 4)),
       });
     }
 
@@ -123,7 +164,7 @@ export class SectionAddresses {
       const isCrossing = rng.chance(crossing);
       const numbered = isCrossing || rng.chance(0.12);
       const number = numbered ? 1 + rng.below(isCrossing ? 120 : 40) : 0;
-      const name = numbered ? String(number) + (rng.chance(0.03) ? ' A' : '') : pick(STREET_NAMES, rng);
+      const name = numbered ? atoms.id(String(number) + (rng.chance(0.03) ? ' A' : '')) : pick(stock.streetName, rng);
       this.streets.push({
         type: isCrossing ? CALLE : streetTypes.which.sample(rng),
         name,
@@ -137,46 +178,47 @@ export class SectionAddresses {
     }
   }
 
-  // The current row's choices, drawn by draw() and written by the write methods.
+  // The current row's choices (atoms and numbers), drawn by draw() and written by the write methods.
   private st!: Street;
   private se!: Settlement;
   private conocido = false;
-  private streetType = '';
-  private cardinal = '';
+  private streetType = 0;
+  private cardinal = -1;
   private crossA = 0;
   private crossB = 0;
   private ext = Exterior.None;
-  private extWord = '';
-  private extWord2 = '';
+  private extWord = 0;
+  private extWord2 = 0;
   private extN = 0;
   private extN2 = 0;
-  private extSuffix = '';
+  private extSuffix = -1;
   private int = Interior.None;
-  private intWord = '';
-  private intWord2 = '';
-  private intLetter = '';
+  private intWord = 0;
+  private intWord2 = 0;
+  private intLetter = 0;
   private intN = 0;
-  private settlementType = '';
-  private settlementCardinal = '';
+  private settlementType = -1;
+  private settlementCardinal = -1;
   private manzana = -1;
 
   /** Draws one row's address. */
   draw(rng: Rng): void {
+    const { cardinals, settlementTypes, streetTypes } = this.stock;
     const st = (this.st = this.streets[rng.below(this.streets.length)]);
     const se = (this.se = this.settlements[st.settlement]);
-    this.settlementType = se.bare > 0 && rng.chance(se.bare) ? '' : settlementTypes.before[se.type].pick(rng);
-    this.settlementCardinal = se.cardinal >= 0 ? cardinals.after[se.cardinal].pick(rng) : '';
+    this.settlementType = (se.bare > 0 && rng.chance(se.bare)) || se.type === NO_TYPE ? -1 : settlementTypes.before[se.type].pick(rng);
+    this.settlementCardinal = se.cardinal >= 0 ? cardinals.after[se.cardinal].pick(rng) : -1;
     this.conocido = this.rural && rng.chance(DOMICILIO_CONOCIDO);
     if (this.conocido) {
       this.ext = rng.chance(0.6) ? Exterior.Word : Exterior.None;
-      if (this.ext === Exterior.Word) this.extWord = sinNumero.pick(rng);
+      if (this.ext === Exterior.Word) this.extWord = this.stock.sinNumero.pick(rng);
       this.int = Interior.None;
       this.manzana = -1;
       return;
     }
     this.manzana = st.block + rng.below(3);
     this.streetType = streetTypes.before[st.type].pick(rng);
-    this.cardinal = '';
+    this.cardinal = -1;
     if (st.crossing) {
       // A numbered street crosses streets of the other parity: C 57 X 54 Y 56.
       this.crossA = 2 * (1 + rng.below(60)) - (st.number % 2 === 0 ? 1 : 0);
@@ -189,24 +231,25 @@ export class SectionAddresses {
   }
 
   private drawExterior(st: Street, rng: Rng): void {
+    const stock = this.stock;
     if (this.blockAndLot && rng.chance(0.7)) {
       this.ext = Exterior.BlockAndLot;
-      this.extWord = manzana.pick(rng);
+      this.extWord = stock.manzana.pick(rng);
       this.extN = st.block + rng.below(3);
-      this.extWord2 = lote.pick(rng);
+      this.extWord2 = stock.lote.pick(rng);
       this.extN2 = 1 + rng.below(40);
       return;
     }
     if (rng.chance(0.06)) {
       this.ext = Exterior.Word;
-      this.extWord = sinNumero.pick(rng);
+      this.extWord = stock.sinNumero.pick(rng);
       return;
     }
     this.ext = Exterior.Number;
     const u = rng.float();
     this.extN = st.crossing ? 100 + rng.below(900) : u < 0.55 ? 1 + rng.below(199) : u < 0.85 ? 200 + rng.below(800) : 1000 + rng.below(2000);
     const v = rng.float();
-    this.extSuffix = v < 0.03 ? SPACED_LETTERS[rng.below(4)] : v < 0.06 ? DASHED_LETTERS[rng.below(4)] : '';
+    this.extSuffix = v < 0.03 ? stock.spacedLetter[rng.below(4)] : v < 0.06 ? stock.dashedLetter[rng.below(4)] : -1;
   }
 
   private drawInterior(rng: Rng): void {
@@ -214,49 +257,63 @@ export class SectionAddresses {
       this.int = Interior.None;
       return;
     }
+    const stock = this.stock;
     const u = rng.float();
-    if (u < 0.35) (this.int = Interior.Number), (this.intN = 1 + rng.below(30));
-    else if (u < 0.6) (this.int = Interior.Letter), (this.intLetter = LETTERS[rng.below(LETTERS.length)]);
-    else if (u < 0.75) (this.int = Interior.Flat), (this.intWord = depto.pick(rng)), (this.intN = (1 + rng.below(4)) * 100 + 1 + rng.below(8));
-    else if (u < 0.8) {
-      this.int = Interior.BuildingFlat;
-      this.intWord = edificio.pick(rng);
-      this.intLetter = LETTERS[rng.below(LETTERS.length)];
-      this.intWord2 = depto.pick(rng);
+    if (u < 0.35) {
+      this.int = Interior.Number;
       this.intN = 1 + rng.below(30);
-    } else if (u < 0.95) (this.int = Interior.House), (this.intN = 1 + rng.below(40));
-    else (this.int = Interior.Shop), (this.intN = 1 + rng.below(20));
+    } else if (u < 0.6) {
+      this.int = Interior.Letter;
+      this.intLetter = stock.letter[rng.below(LETTERS.length)];
+    } else if (u < 0.75) {
+      this.int = Interior.Flat;
+      this.intWord = stock.depto.pick(rng);
+      this.intN = (1 + rng.below(4)) * 100 + 1 + rng.below(8);
+    } else if (u < 0.8) {
+      this.int = Interior.BuildingFlat;
+      this.intWord = stock.edificio.pick(rng);
+      this.intLetter = stock.letter[rng.below(LETTERS.length)];
+      this.intWord2 = stock.depto.pick(rng);
+      this.intN = 1 + rng.below(30);
+    } else if (u < 0.95) {
+      this.int = Interior.House;
+      this.intN = 1 + rng.below(40);
+    } else {
+      this.int = Interior.Shop;
+      this.intN = 1 + rng.below(20);
+    }
   }
 
   /** CALLE, NUM_EXT, NUM_INT, COLONIA and CODPOSTAL, each closed with next(). */
   writeStreet(w: RowWriter): void {
+    const stock = this.stock;
     if (this.conocido) {
-      w.text('DOMICILIO CONOCIDO');
+      w.atom(stock.conocido);
     } else {
-      w.text(this.streetType);
-      w.text(this.st.name);
+      w.atom(this.streetType);
+      w.atom(this.st.name);
       if (this.st.crossing) {
-        w.text(' X ');
+        w.atom(stock.cross);
         w.int(this.crossA);
-        w.text(' Y ');
+        w.atom(stock.and);
         w.int(this.crossB);
-      } else if (this.cardinal !== '') {
-        w.text(this.cardinal);
+      } else if (this.cardinal >= 0) {
+        w.atom(this.cardinal);
       }
     }
     w.next();
     switch (this.ext) {
       case Exterior.Word:
-        w.text(this.extWord);
+        w.atom(this.extWord);
         break;
       case Exterior.Number:
         w.int(this.extN);
-        w.text(this.extSuffix);
+        if (this.extSuffix >= 0) w.atom(this.extSuffix);
         break;
       case Exterior.BlockAndLot:
-        w.text(this.extWord);
+        w.atom(this.extWord);
         w.int(this.extN);
-        w.text(this.extWord2);
+        w.atom(this.extWord2);
         w.int(this.extN2);
         break;
       default:
@@ -264,11 +321,11 @@ export class SectionAddresses {
     w.next();
     this.writeInterior(w);
     w.next();
-    if (this.settlementType !== '') w.text(this.settlementType);
-    w.text(this.se.name);
-    if (this.settlementCardinal !== '') w.text(this.settlementCardinal);
+    if (this.settlementType >= 0) w.atom(this.settlementType);
+    w.atom(this.se.name);
+    if (this.settlementCardinal >= 0) w.atom(this.settlementCardinal);
     w.next();
-    w.text(this.se.postal);
+    w.atom(this.se.postal);
     w.next();
   }
 
@@ -278,25 +335,25 @@ export class SectionAddresses {
         w.int(this.intN);
         break;
       case Interior.Letter:
-        w.text(this.intLetter);
+        w.atom(this.intLetter);
         break;
       case Interior.Flat:
-        w.text(this.intWord);
+        w.atom(this.intWord);
         w.int(this.intN);
         break;
       case Interior.BuildingFlat:
-        w.text(this.intWord);
-        w.text(this.intLetter);
-        w.text(' ');
-        w.text(this.intWord2);
+        w.atom(this.intWord);
+        w.atom(this.intLetter);
+        w.atom(this.stock.space);
+        w.atom(this.intWord2);
         w.int(this.intN);
         break;
       case Interior.House:
-        w.text('CASA ');
+        w.atom(this.stock.house);
         w.int(this.intN);
         break;
       case Interior.Shop:
-        w.text('LOCAL ');
+        w.atom(this.stock.shop);
         w.int(this.intN);
         break;
       default:
@@ -305,7 +362,7 @@ export class SectionAddresses {
 
   /** LOCALIDAD and MANZANA, each closed with next(). */
   writeLocality(w: RowWriter): void {
-    w.text(this.se.localidad);
+    w.atom(this.se.localidad);
     w.next();
     if (this.manzana >= 0) w.int(this.manzana);
     w.next();

@@ -9,7 +9,7 @@ import { SKIPPED_FIRST_NAMES } from '../presets/mx-ine/data/renapo.js';
 import { ageOn, givenNameLetters, surnameLetters, type NameLetters, type SurnameLetters } from '../presets/mx-ine/identity.js';
 import { AliasTable, WeightedChoice } from './alias.js';
 import type { Rng } from './prng.js';
-import type { RowWriter } from './row-writer.js';
+import type { Atoms, RowWriter } from './row-writer.js';
 
 /**
  * Who the electors are: sex, birth date by the census age pyramid, birth state, surnames (Zipf
@@ -22,10 +22,8 @@ export const ABROAD = 32;
 const SINGLE_SURNAME = 0.011;
 const NO_SURNAME = 0.00006;
 
-interface SurnameSampler {
-  national: AliasTable;
-  regional: { share: number; table: AliasTable; ids: Int32Array }[];
-}
+/** The regional surname lists of one entidad, each drawn from with its share before the national list. */
+type RegionalSamplers = { share: number; table: AliasTable; ids: Int32Array }[];
 
 export class PeopleModel {
   readonly surnames: string[] = [];
@@ -35,28 +33,31 @@ export class PeopleModel {
   readonly unitLetters: NameLetters[];
   readonly unitSkip: Uint8Array;
   readonly unitRank: Int32Array;
-  /** The unit followed by a space, as a first name is written before a second. */
-  readonly unitSpaced: string[];
+  /** Atoms of surnames, of units, and of units followed by a space (a first name before a second). */
+  readonly surnameAtom: Int32Array;
+  private readonly unitAtom: Int32Array;
+  private readonly unitSpacedAtom: Int32Array;
   /** How a unit may be spelled as a first name (with its space) followed by another, and as a later name. */
-  readonly unitFirstSpelling: (WeightedChoice<string> | null)[];
-  readonly unitLaterSpelling: (WeightedChoice<string> | null)[];
+  private readonly unitFirstSpelling: (WeightedChoice<number> | null)[];
+  private readonly unitLaterSpelling: (WeightedChoice<number> | null)[];
   /** Per day of birth (index from the oldest possible): FNAC, YYMMDD, year, EDAD. */
   readonly fnac: string[] = [];
+  readonly fnacAtom: Int32Array;
   readonly yymmdd: string[] = [];
   readonly birthYear: Int32Array;
   readonly ageOfDay: Uint8Array;
-  readonly ageText: string[] = [];
   private readonly ageFirstDay = new Int32Array(MAX_AGE + 1);
   private readonly ageTables: Record<'H' | 'M', AliasTable>;
   private readonly nameTables: Record<'H' | 'M', AliasTable[]>;
   private readonly nameEntries: Record<'H' | 'M', { u1: Int32Array; u2: Int32Array }>;
   private readonly secondUnits: Record<'H' | 'M', Int32Array>;
   private readonly birthStates: AliasTable;
-  private readonly surnameSamplers = new Map<number, SurnameSampler>();
+  private readonly nationalSurnames = new AliasTable(NATIONAL_SURNAMES.map(([, w]) => w));
+  private readonly regionalSurnames = new Map<number, RegionalSamplers>();
   private readonly surnameId = new Map<string, number>();
   private readonly unitId = new Map<string, number>();
 
-  constructor(asOf: { year: number; month: number; day: number }) {
+  constructor(asOf: { year: number; month: number; day: number }, atoms: Atoms) {
     // Days of birth from the oldest (just under 101) to the youngest elector (18 on asOf).
     const asOfText = `${asOf.year}-${String(asOf.month).padStart(2, '0')}-${String(asOf.day).padStart(2, '0')}`;
     const end = Date.UTC(asOf.year - MIN_AGE, asOf.month - 1, asOf.day);
@@ -76,7 +77,7 @@ export class PeopleModel {
     // Days run from old to young, so each age is one contiguous run.
     this.ageFirstDay.fill(-1);
     for (let i = ages.length - 1; i >= 0; i--) this.ageFirstDay[ages[i]] = i;
-    for (let a = 0; a <= MAX_AGE; a++) this.ageText.push(String(a));
+    this.fnacAtom = Int32Array.from(this.fnac.map((d) => atoms.id(d)));
 
     const pyramid = agePyramid();
     const byAge = (share: (a: number) => number) => pyramid.map((n, i) => n * share(i + MIN_AGE));
@@ -106,15 +107,18 @@ export class PeopleModel {
     this.unitLetters = this.units.map((u) => givenNameLetters(u));
     this.unitSkip = Uint8Array.from(this.units.map((u) => (SKIPPED_FIRST_NAMES.has(u) ? 1 : 0)));
     this.unitRank = ranks(this.units);
-    this.unitSpaced = this.units.map((u) => u + ' ');
-    this.unitFirstSpelling = this.units.map((u) =>
-      GIVEN_NAME_SPELLINGS[u] ? WeightedChoice.of(GIVEN_NAME_SPELLINGS[u].map(([s, n]) => [s + ' ', n] as const)) : null);
+    this.unitAtom = Int32Array.from(this.units.map((u) => atoms.id(u)));
+    this.unitSpacedAtom = Int32Array.from(this.units.map((u) => atoms.id(u + ' ')));
+    const spellings = (u: string, after: string) =>
+      WeightedChoice.of(GIVEN_NAME_SPELLINGS[u].map(([s, n]) => [atoms.id(s + after), n] as const));
+    this.unitFirstSpelling = this.units.map((u) => (GIVEN_NAME_SPELLINGS[u] ? spellings(u, ' ') : null));
     // MARIA is shortened only at the front (MA. GUADALUPE, never ROSA MA.).
-    this.unitLaterSpelling = this.units.map((u) => (u !== 'MARIA' && GIVEN_NAME_SPELLINGS[u] ? WeightedChoice.of(GIVEN_NAME_SPELLINGS[u]) : null));
+    this.unitLaterSpelling = this.units.map((u) => (u !== 'MARIA' && GIVEN_NAME_SPELLINGS[u] ? spellings(u, '') : null));
 
     for (const [s] of NATIONAL_SURNAMES) this.surname(s);
     for (const list of [MAYA_SURNAMES, NORTHEAST_SURNAMES]) for (const s of list.names) this.surname(s);
     this.surnameRank = ranks(this.surnames);
+    this.surnameAtom = Int32Array.from(this.surnames.map((n) => atoms.id(n)));
   }
 
   private surname(s: string): number {
@@ -128,24 +132,21 @@ export class PeopleModel {
     return id;
   }
 
-  private surnameSampler(entidad: number): SurnameSampler {
-    let s = this.surnameSamplers.get(entidad);
-    if (s) return s;
+  private regional(entidad: number): RegionalSamplers {
+    let r = this.regionalSurnames.get(entidad);
+    if (r) return r;
     const code = ENTIDADES[entidad].code;
-    s = {
-      national: new AliasTable(NATIONAL_SURNAMES.map(([, w]) => w)),
-      regional: [MAYA_SURNAMES, NORTHEAST_SURNAMES].filter((l) => (l.share[code] ?? 0) > 0).map((l) => {
-        const weighted = regionalWeights(l);
-        return { share: l.share[code], table: new AliasTable(weighted.map(([, w]) => w)), ids: Int32Array.from(weighted.map(([n]) => this.surname(n))) };
-      }),
-    };
-    this.surnameSamplers.set(entidad, s);
-    return s;
+    r = [MAYA_SURNAMES, NORTHEAST_SURNAMES].filter((l) => (l.share[code] ?? 0) > 0).map((l) => {
+      const weighted = regionalWeights(l);
+      return { share: l.share[code], table: new AliasTable(weighted.map(([, w]) => w)), ids: Int32Array.from(weighted.map(([n]) => this.surname(n))) };
+    });
+    this.regionalSurnames.set(entidad, r);
+    return r;
   }
 
-  private drawSurname(s: SurnameSampler, rng: Rng): number {
-    for (const r of s.regional) if (rng.chance(r.share)) return r.ids[r.table.sample(rng)];
-    return s.national.sample(rng);
+  private drawSurname(regional: RegionalSamplers, rng: Rng): number {
+    for (const r of regional) if (rng.chance(r.share)) return r.ids[r.table.sample(rng)];
+    return this.nationalSurnames.sample(rng);
   }
 
   /** Fills `out` with n people living in entidad index `entidad` (0-based, INEGI order). */
@@ -154,7 +155,7 @@ export class PeopleModel {
     const code = ENTIDADES[entidad].code;
     const abroad = BORN_ABROAD_SHARE[code] ?? BORN_ABROAD_DEFAULT;
     const elsewhere = BORN_ELSEWHERE[code];
-    const surnames = this.surnameSampler(entidad);
+    const surnames = this.regional(entidad);
     const days = this.fnac.length;
     for (let i = 0; i < n; i++) {
       const sex = rng.chance(WOMEN_SHARE) ? 1 : 0;
@@ -200,13 +201,13 @@ export class PeopleModel {
   /** NOMBRE as the list writes it, abbreviations drawn in their usual shares. */
   writeName(u1: number, u2: number, rng: Rng, w: RowWriter): void {
     if (u2 < 0) {
-      w.text(this.units[u1]);
+      w.atom(this.unitAtom[u1]);
       return;
     }
     const f = this.unitFirstSpelling[u1];
     const l = this.unitLaterSpelling[u2];
-    w.text(f === null ? this.unitSpaced[u1] : f.pick(rng));
-    w.text(l === null ? this.units[u2] : l.pick(rng));
+    w.atom(f === null ? this.unitSpacedAtom[u1] : f.pick(rng));
+    w.atom(l === null ? this.unitAtom[u2] : l.pick(rng));
   }
 
   /** CURP state letters and clave state code of a birth-state index. */

@@ -1,6 +1,6 @@
 import { MX_INE_COLUMNS } from '../presets/mx-ine/columns.js';
 import { OCCUPATIONS } from '../presets/mx-ine/data/addresses.js';
-import { SectionAddresses } from './addresses.js';
+import { AddressStock, SectionAddresses } from './addresses.js';
 import { AliasTable } from './alias.js';
 import { planRegistry, type EntidadPlan, type RegistryPlan, type SectionPlan } from './geography.js';
 import { PeopleModel, SectionPeople } from './people.js';
@@ -8,7 +8,7 @@ import { Rng } from './prng.js';
 import { resolveSynthOptions, type ResolvedSynthOptions, type SynthOptions } from './options.js';
 import { Permutation } from './unique.js';
 import { IdentityIssuer } from './identities.js';
-import { CsvBytes, StringRows, type RowWriter } from './row-writer.js';
+import { Atoms, CsvBytes, StringRows, type RowWriter } from './row-writer.js';
 
 /**
  * The synthetic mx-ine registry: rows in ENTIDAD, MUNICIPIO, SECCION order, alphabetical inside a
@@ -26,9 +26,13 @@ import { CsvBytes, StringRows, type RowWriter } from './row-writer.js';
  */
 
 const GAP = 0.03;
+/** Quantiles of the unit exponential distribution: years at an address are drawn from it by lookup. */
+const EXPONENTIAL = Float64Array.from({ length: 1024 }, (_, i) => -Math.log(1 - (i + 0.5) / 1024));
 
-export class RegistryCore {
+class RegistryCore {
   readonly plan: RegistryPlan;
+  /** The vocabulary of this run, shared by the models and the writers. */
+  readonly atoms = new Atoms();
   private readonly people: PeopleModel;
   private readonly section = new SectionPeople();
   private readonly peopleRng: Rng;
@@ -37,13 +41,16 @@ export class RegistryCore {
   private readonly folio: Permutation;
   private readonly ocr: Permutation;
   private readonly identities: IdentityIssuer;
+  private readonly addressStock: AddressStock;
   private readonly occupations: AliasTable[] = [];
+  private readonly occupationAtom: Int32Array;
+  private readonly sexAtom: Int32Array;
   private readonly lastIssueYear: number;
   private ordinal = 0;
 
-  constructor(private readonly opts: ResolvedSynthOptions) {
+  constructor(opts: ResolvedSynthOptions) {
     this.plan = planRegistry(opts.rows, opts.states, opts.seed);
-    this.people = new PeopleModel(opts.asOf);
+    this.people = new PeopleModel(opts.asOf, this.atoms);
     this.peopleRng = new Rng(opts.seed, 'people');
     this.placeRng = new Rng(opts.seed, 'addresses');
     this.rowRng = new Rng(opts.seed, 'rows');
@@ -51,6 +58,9 @@ export class RegistryCore {
     this.folio = new Permutation(keys.words(4), 16, 2 ** 32);
     this.ocr = new Permutation(keys.words(4), 15, 1e9);
     this.identities = new IdentityIssuer(this.people, opts.rows);
+    this.addressStock = new AddressStock(this.atoms);
+    this.occupationAtom = Int32Array.from(OCCUPATIONS.map(([o]) => this.atoms.id(o)));
+    this.sexAtom = Int32Array.from(['H', 'M'].map((s) => this.atoms.id(s)));
     for (let sex = 0; sex < 2; sex++) {
       for (let group = 0; group < 3; group++) {
         for (let rural = 0; rural < 2; rural++) {
@@ -66,7 +76,8 @@ export class RegistryCore {
     const { people, section, rowRng: rng, identities } = this;
     const entidad = Number(ep.entidad.code) - 1;
     people.drawPeople(entidad, sp.rows, this.peopleRng, section);
-    const addresses = new SectionAddresses(sp, ep.entidad.code, this.placeRng);
+    identities.locate(section, sp.rows);
+    const addresses = new SectionAddresses(sp, ep.entidad.code, this.placeRng, this.addressStock);
     const place = [ep.entidad.code, String(sp.distrito).padStart(2, '0'), String(sp.municipio.code).padStart(3, '0'),
       sp.municipio.name, String(sp.number).padStart(this.plan.sectionWidth, '0')];
     const ocrSection = sp.number % 10000;
@@ -82,7 +93,7 @@ export class RegistryCore {
       const sex = section.sex[i];
       const pat = section.pat[i];
       const mat = section.mat[i];
-      identities.issue(pat, mat, section.u1[i], section.u2[i], day, sex, section.birth[i], rng);
+      identities.issue(section, i, rng);
       addresses.draw(this.placeRng);
       const ordinal = this.ordinal++;
 
@@ -94,25 +105,25 @@ export class RegistryCore {
       w.next();
       w.int(ocrSection * 1e9 + this.ocr.apply(ordinal), 13);
       w.next();
-      if (pat >= 0) w.text(people.surnames[pat]);
+      if (pat >= 0) w.atom(people.surnameAtom[pat]);
       w.next();
-      if (mat >= 0) w.text(people.surnames[mat]);
+      if (mat >= 0) w.atom(people.surnameAtom[mat]);
       w.next();
       people.writeName(section.u1[i], section.u2[i], rng, w);
       w.next();
-      w.text(people.fnac[day]);
+      w.atom(people.fnacAtom[day]);
       w.next();
       w.int(age);
       w.next();
-      w.text(sex ? 'M' : 'H');
+      w.atom(this.sexAtom[sex]);
       w.next();
       identities.writeCurp(w);
       w.next();
       const group = age < 26 ? 0 : age < 60 ? 1 : 2;
-      w.text(OCCUPATIONS[this.occupations[(sex * 3 + group) * 2 + rural].sample(rng)][0]);
+      w.atom(this.occupationAtom[this.occupations[(sex * 3 + group) * 2 + rural].sample(rng)]);
       w.next();
       addresses.writeStreet(w);
-      w.int(Math.min(age, Math.floor(-Math.log(1 - rng.float()) * (4 + age * 0.25))));
+      w.int(Math.min(age, Math.floor(EXPONENTIAL[rng.next() >>> 22] * (4 + age * 0.25))));
       w.next();
       w.fields(place);
       addresses.writeLocality(w);
@@ -128,12 +139,15 @@ export class RegistryCore {
 
 /**
  * The registry as rows of 27 strings (no header), lazily: memory stays at one section. Same
- * options, same rows.
+ * options, same rows. Bad options throw a USAGE RollmarkError here, not at the first row.
  */
-export function* synthesizeRegistry(opts: SynthOptions): Generator<string[]> {
-  const core = new RegistryCore(resolveSynthOptions(opts));
+export function synthesizeRegistry(opts: SynthOptions): Generator<string[]> {
+  return rowsOf(new RegistryCore(resolveSynthOptions(opts)));
+}
+
+function* rowsOf(core: RegistryCore): Generator<string[]> {
   const rows: string[][] = [];
-  const writer = new StringRows((fields) => rows.push(fields));
+  const writer = new StringRows(core.atoms, (fields) => rows.push(fields));
   for (const ep of core.plan.entidades) {
     for (const sp of ep.sections) {
       rows.length = 0;
@@ -164,7 +178,7 @@ export async function writeSyntheticRegistry(
   const resolved = resolveSynthOptions(opts);
   const core = new RegistryCore(resolved);
   const sink = new BackpressureWriter(out);
-  const csv = new CsvBytes(CHUNK_BYTES + (CHUNK_BYTES >> 1));
+  const csv = new CsvBytes(CHUNK_BYTES + (CHUNK_BYTES >> 1), core.atoms);
   csv.row(MX_INE_COLUMNS);
   let rows = 0;
   try {

@@ -51,15 +51,13 @@ export class Permutation {
  * A cache-line-blocked Bloom filter (Putze, Sanders & Singler, "Cache-, hash- and
  * space-efficient Bloom filters", 2007): a key sets 5 bits inside one 512-bit block, so a test
  * costs one cache miss. Keys that share most of their content can be put in the same block
- * (`block` on the shared part, `addIfAbsent` on the rest): a person's CURP and clave then cost
+ * (`locate` on the shared part, `addIfAbsent` on the rest): a person's CURP and clave then cost
  * one miss together. No false negatives, which is what uniqueness rests on: a key reported
  * absent was certainly never added.
  */
 export class KeyFilter {
   private readonly words: Int32Array;
   private readonly blockMask: number;
-  /** A hash of the last block's shared part, mixed into each key's bits. */
-  private salt = 0;
 
   /** Sized at about 12 bits a key, at most 2^30 bits (128 MiB). */
   constructor(expectedKeys: number) {
@@ -70,27 +68,35 @@ export class KeyFilter {
     this.blockMask = blocks - 1;
   }
 
-  /** The block for keys whose shared part is (a, b, c); later keys are added relative to it. */
-  block(a: number, b: number, c: number): number {
+  /**
+   * The block for keys whose shared part is (a, b, c), and the salt their bits are mixed with,
+   * written to base[i] and salt[i]. The block's first word is read on the way, so that locating
+   * a whole section first lets its cache misses overlap instead of coming one per row.
+   */
+  locate(a: number, b: number, c: number, base: Int32Array, salt: Int32Array, i: number): number {
     const h = fmix32(a ^ Math.imul(fmix32(b ^ Math.imul(fmix32(c), 0x9e3779b1)), 0x85ebca6b));
-    this.salt = fmix32(h ^ 0x5bd1e995);
-    return (h & this.blockMask) * 16;
+    salt[i] = fmix32(h ^ 0x5bd1e995);
+    const at = (h & this.blockMask) * 16;
+    base[i] = at;
+    return this.words[at];
   }
 
-  /** Adds the key `rest` (within the block's shared part); true when it was (probably) there. */
-  addIfAbsent(base: number, rest: number): boolean {
-    const h = fmix32(this.salt ^ Math.imul(rest + 1, 0x9e3779b1));
+  /** Adds the key `rest` in a located block; true when it was (probably) there already. */
+  addIfAbsent(base: number, salt: number, rest: number): boolean {
+    const h = fmix32(salt ^ Math.imul(rest + 1, 0x9e3779b1));
     const step = (h >>> 16) | 1;
+    const words = this.words;
+    // Test and set in one pass: setting a bit that is already set changes nothing.
     let present = true;
     for (let j = 0; j < 5; j++) {
       const bit = (h + j * step) & 511;
-      if ((this.words[base + (bit >>> 5)] & (1 << (bit & 31))) === 0) present = false;
+      const w = base + (bit >>> 5);
+      const m = 1 << (bit & 31);
+      if ((words[w] & m) === 0) {
+        present = false;
+        words[w] |= m;
+      }
     }
-    if (present) return true;
-    for (let j = 0; j < 5; j++) {
-      const bit = (h + j * step) & 511;
-      this.words[base + (bit >>> 5)] |= 1 << (bit & 31);
-    }
-    return false;
+    return present;
   }
 }

@@ -249,7 +249,7 @@ describe('synthesizeRegistry and writeSyntheticRegistry', () => {
   });
 
   it('refuse bad options with a usage error', () => {
-    const bad = (o: SynthOptions) => () => synthesizeRegistry(o).next();
+    const bad = (o: SynthOptions) => () => synthesizeRegistry(o);
     expect(bad({ rows: 0 })).toThrow(RollmarkError);
     expect(bad({ rows: 1.5 })).toThrow(/rows/);
     expect(bad({ rows: 10, states: ['09', '99'] })).toThrow(/'99'/);

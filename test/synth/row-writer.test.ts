@@ -1,6 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { CsvBytes, StringRows, type RowWriter } from '../../src/synth/row-writer.js';
+import { Atoms, CsvBytes, StringRows, type RowWriter } from '../../src/synth/row-writer.js';
 
 /** Writes rows of fields through a RowWriter, as the generator does. */
 function feed(w: RowWriter, rows: string[][]): void {
@@ -22,7 +22,7 @@ describe('CsvBytes', () => {
   ];
 
   it('quotes only the fields that need it and round-trips through csv-parse', () => {
-    const w = new CsvBytes(16);
+    const w = new CsvBytes(16, new Atoms());
     feed(w, tricky);
     const bytes = w.take();
     expect(parse(bytes)).toEqual(tricky);
@@ -31,7 +31,7 @@ describe('CsvBytes', () => {
   });
 
   it('quotes a field whose special character comes in a later piece', () => {
-    const w = new CsvBytes(64);
+    const w = new CsvBytes(64, new Atoms());
     w.text('AV. ');
     w.text('5, DE MAYO');
     w.next();
@@ -41,7 +41,7 @@ describe('CsvBytes', () => {
   });
 
   it('writes integers, zero-padded on request, up to 13 digits and beyond 2^31', () => {
-    const w = new CsvBytes(8);
+    const w = new CsvBytes(8, new Atoms());
     for (const [n, width] of [[0, 0], [7, 3], [42, 0], [999, 2], [1234, 0], [4294967295, 10], [660467470929, 13], [123, 10]]) {
       w.int(n, width);
       w.next();
@@ -51,7 +51,7 @@ describe('CsvBytes', () => {
   });
 
   it('writes a repeated run of whole fields from its cached encoding', () => {
-    const w = new CsvBytes(32);
+    const w = new CsvBytes(32, new Atoms());
     const place = ['09', 'IZTAPALAPA, CDMX', '0451'];
     for (let i = 0; i < 3; i++) {
       w.int(i);
@@ -63,8 +63,38 @@ describe('CsvBytes', () => {
     expect(parse(w.take())).toEqual([0, 1, 2].map((i) => [String(i), ...place, 'END']));
   });
 
+  it('writes atoms as their UTF-8 bytes, and one that needs quoting as quoted text', () => {
+    const atoms = new Atoms();
+    const ids = ['MUÑOZ', 'C ', 'a,b', 'MUÑOZ'].map((s) => atoms.id(s));
+    expect(ids[0]).toBe(ids[3]);
+    for (let i = 0; i < 3000; i++) atoms.id(`WORD${i}`);
+    const w = new CsvBytes(8, atoms);
+    w.atom(ids[1]);
+    w.atom(ids[0]);
+    w.next();
+    w.atom(ids[2]);
+    w.next();
+    w.atom(atoms.id('WORD2999'));
+    w.end();
+    expect(w.take().toString('utf8')).toBe('C MUÑOZ,"a,b",WORD2999\n');
+  });
+
+  it('copies ASCII bytes, in StringRows too', () => {
+    const src = Uint8Array.from(Buffer.from('xxPELJ850312HDFRPN09yy', 'latin1'));
+    const atoms = new Atoms();
+    const w = new CsvBytes(4, atoms);
+    w.ascii(src, 2, 20);
+    w.end();
+    expect(w.take().toString()).toBe('PELJ850312HDFRPN09\n');
+    const got: string[][] = [];
+    const s = new StringRows(atoms, (f) => got.push(f));
+    s.ascii(src, 2, 20);
+    s.end();
+    expect(got).toEqual([['PELJ850312HDFRPN09']]);
+  });
+
   it('hands over whole rows and starts afresh', () => {
-    const w = new CsvBytes(1024);
+    const w = new CsvBytes(1024, new Atoms());
     feed(w, [['A']]);
     expect(w.length).toBe(2);
     expect(w.take().toString()).toBe('A\n');
@@ -77,12 +107,14 @@ describe('CsvBytes', () => {
 describe('StringRows', () => {
   it('collects the same fields', () => {
     const got: string[][] = [];
-    const w = new StringRows((f) => got.push(f));
+    const atoms = new Atoms();
+    const w = new StringRows(atoms, (f) => got.push(f));
     feed(w, [['a', 'b'], ['', 'c']]);
     w.int(5, 3);
     w.next();
     w.fields(['x', 'y']);
+    w.atom(atoms.id('MUÑOZ'));
     w.end();
-    expect(got).toEqual([['a', 'b'], ['', 'c'], ['005', 'x', 'y', '']]);
+    expect(got).toEqual([['a', 'b'], ['', 'c'], ['005', 'x', 'y', 'MUÑOZ']]);
   });
 });

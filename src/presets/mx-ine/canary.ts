@@ -22,9 +22,12 @@ export function deriveMxIneIdentity(columns: string[], fields: string[], birthRo
   const realClave = birthRow[electorCol];
   const birthState = realCurp.slice(11, 13);
   const birthStateCode = realClave.slice(12, 14);
-  const homo = realCurp[16];
-  const curpHomoclave = /[0-9]/.test(homo) ? String(below(10)) : String.fromCharCode(65 + below(26));
-  fields[curpCol] = curpFor({ ...person, birthState }, below(4) === 0 ? curpHomoclave : homo);
+  // RENAPO gives 0 (births before 2000) or A (from 2000) unless a namesake already holds it:
+  // over 97% of real rows carry those, so a canary does too, with the next value as often as
+  // namesakes have it.
+  const base = realCurp[16] >= '0' && realCurp[16] <= '9' ? '0' : 'A';
+  const homoclave = below(100) < 97 ? base : String.fromCharCode(base.charCodeAt(0) + 1);
+  fields[curpCol] = curpFor({ ...person, birthState }, homoclave);
   const claveHomoclave = String(below(10)) + realClave.slice(16, 18);
   fields[electorCol] = claveElectorFor({ ...person, birthStateCode }, claveHomoclave);
 }
