@@ -1,18 +1,30 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { RollmarkError } from '../errors.js';
-import { CodeBook, RecordIds, canonicalKey } from '../code/codebook.js';
-import { AMBIGUOUS, Fingerprinter, matchValue, type MatchTable } from '../code/match-index.js';
-import { cellMarks, classTable, type ClassTable } from '../code/marks.js';
-import { loadRelease, releaseKeys, type CanaryGroup, type LoadedRelease } from '../code/release.js';
-import { resolveSchema, type ResolvedSchema } from '../schema/schema.js';
-import { profilesFromJSON } from '../schema/profile.js';
-import { readLedger, type LedgerEntry } from '../vault/ledger.js';
-import { openVault, type Vault } from '../vault/vault.js';
-import { signDocument } from '../vault/documents.js';
-import { EvidenceTally } from './evidence.js';
-import { attributionBound, singleLeakerPower } from './chernoff.js';
-import { openDump, type DumpSource } from './dump.js';
-import { mapColumns, applyTransform, type ColumnMapping } from './columns.js';
-import type { TraceReport, Suspect, ReleaseEvidence } from './report.js';
+import type { Vault } from '../vault/vault.js';
+import { StringRowView } from './trace-core.js';
+import {
+  DEFAULT_BOUND,
+  balancedTargets,
+  checkBound,
+  cutAt,
+  finishTrace,
+  makeCores,
+  prepareTrace,
+  runShardJob,
+  shardState,
+  type PreparedTrace,
+  type ShardJob,
+  type ShardPlan,
+  type ShardResult,
+  type ShardState,
+} from './trace-shard.js';
+import type { TraceReport } from './report.js';
+
+export { DEFAULT_BOUND, COVERAGE, COLLAPSE_MIN_OBSERVATIONS } from './trace-shard.js';
 
 /**
  * Trace: read a found dump, match its rows to each release's records, read the symbols its
@@ -24,7 +36,15 @@ import type { TraceReport, Suspect, ReleaseEvidence } from './report.js';
  * collapsed) is a function of the dump alone; an innocent recipient's symbols are independent
  * keyed draws that never reached the dump, so its score is a sum of independent terms with a
  * known two-point law, and the bound (chernoff.ts) is computed on exactly those terms. Each
- * position is counted once: rows repeating a record are skipped.
+ * position is counted once: rows repeating a record are skipped (the first row in file order
+ * counts, however the dump is split among threads).
+ *
+ * How rows are read. A plain dump (LF line ends, UTF-8 or Latin-1, gzip or not) goes through the
+ * byte scanner (csv/scanner.ts), which decodes only the cells trace needs; an uncompressed one
+ * large enough is split at record boundaries among worker threads (trace-shard.ts: each worker
+ * first claims the records of the bytes before its shard, so the result is the single reader's
+ * exactly), and their states are merged by addition. Anything else goes through dump.ts's
+ * general reader. Both feed the same row core (trace-core.ts).
  */
 export interface TraceOptions {
   vault: Vault | string;
@@ -35,331 +55,165 @@ export interface TraceOptions {
   bound?: number;
   now?: () => Date;
   onProgress?: (rows: number) => void;
+  /**
+   * Worker threads for an uncompressed dump: default one per core (at most 4) for dumps of
+   * 32 MiB or more; 1 reads in the calling thread. Results do not depend on it.
+   */
+  workers?: number;
+  /** 'auto' (default): the byte scanner where the dump allows; 'general': dump.ts's reader. */
+  reader?: 'auto' | 'general';
 }
 
-export const DEFAULT_BOUND = 1e-9;
-/** A section counts as covered, so its absent canaries count as absent, from this share of rows. */
-export const COVERAGE = 0.9;
-/** A field class is dropped as normalised away when it has this many observations, all alike. */
-export const COLLAPSE_MIN_OBSERVATIONS = 8;
-const CANARY_CLASS = 'canary';
-
-interface ReleaseContext {
-  entry: LedgerEntry;
-  release: LoadedRelease;
-  schema: ResolvedSchema;
-  classes: ClassTable;
-  mapping: ColumnMapping;
-  /** registry column -> dump column, -1 when the dump lacks it */
-  dumpColumn: Int32Array;
-  transforms: (string | undefined)[];
-  ids: RecordIds;
-  fingerprints: Fingerprinter;
-  code: CodeBook;
-  inclusion: CodeBook;
-  tables: MatchTable[] | null;
-  canaryByHash: Map<string, { group: CanaryGroup; index: number }>;
-  canaryByFingerprint: Map<string, { group: CanaryGroup; index: number }>[];
-  canariesFound: Map<string, { group: CanaryGroup; index: number }>;
-  seen: Uint8Array;
-  seenMask: number;
-  groupSeen: Map<string, number>;
-  tally: EvidenceTally;
-  tallyClass: Int32Array;
-  xs: Uint8Array;
-  rowsMatched: number;
-  rowsDuplicate: number;
-  matchedBy: { key: number; match: number[] };
-  values: string[];
-}
+/** Below this size a dump is read in the calling thread (starting workers would not pay). */
+const MIN_PARALLEL_BYTES = 32 << 20;
+const MAX_AUTO_WORKERS = 4;
+/**
+ * Relative costs a byte, measured with bench/trace.mjs on mx-ine copies: a claim pass (record ids
+ * only) against a full read, and SHA-256. They only balance the shards; results never depend on
+ * them.
+ */
+const CLAIM_COST = { key: 0.23, match: 0.28 };
+const HASH_COST = 0.1;
 
 export async function traceDump(opts: TraceOptions): Promise<TraceReport> {
-  const vault = typeof opts.vault === 'string' ? await openVault(opts.vault) : opts.vault;
-  const bound = opts.bound ?? DEFAULT_BOUND;
-  if (!(bound > 0 && bound < 1)) throw new RollmarkError('USAGE', `--bound must be in (0, 1), got ${bound}`);
-  const ledger = await readLedger(vault.ledgerPath, vault.publicKey);
-  const releases = ledger.filter((e) => e.type === 'release' && (opts.release === undefined || e.data.release === opts.release));
-  if (releases.length === 0) {
-    throw new RollmarkError(
-      'RELEASE_UNKNOWN',
-      opts.release === undefined ? 'the ledger holds no release to trace against' : `release '${opts.release}' is not in the ledger`,
-      { file: vault.ledgerPath },
-    );
-  }
-  const dump = await openDump(opts.dump);
-  const contexts: ReleaseContext[] = [];
-  for (const entry of releases) contexts.push(await releaseContext(vault, entry, dump));
+  const bound = checkBound(opts.bound);
+  const prepared = await prepareTrace(opts);
+  const { states, sha256 } = await readDump(prepared, opts);
+  return finishTrace(prepared, states, { bound, now: opts.now, sha256 });
+}
 
+async function readDump(prepared: PreparedTrace, opts: TraceOptions): Promise<{ states: ShardState[]; sha256: string }> {
+  const { plan, dump } = prepared;
+  const eol = (dump as { eol?: unknown }).eol;
+  if (opts.reader === 'general' || eol !== 10) return readGeneral(prepared, opts);
+  const whole = { start: 0, end: plan.size };
+  const workers = resolveWorkers(opts.workers, plan);
+  if (workers > 1) {
+    const keyed = plan.releases.every((r) => r.index === null);
+    const targets = balancedTargets(plan.size, workers, keyed ? CLAIM_COST.key : CLAIM_COST.match, HASH_COST);
+    const ranges = await cutAt(plan.file, plan.size, targets, plan.dialect.delimiter);
+    if (ranges.length > 1) {
+      // Worker k claims every byte before its range; the last one reads the whole file in order
+      // (claims, then its range) and so hashes it.
+      const jobs: ShardJob[] = ranges.map((range, k) => ({
+        range,
+        claim: range.start > 0 ? { start: 0, end: range.start } : null,
+        hash: k === ranges.length - 1,
+      }));
+      const results = await runJobs(plan, jobs, opts.onProgress);
+      return { states: results.map((r) => r.state), sha256: results[results.length - 1].sha256 ?? (await dump.sha256()) };
+    }
+  }
+  const { state, sha256 } = await runShardJob(plan, { range: whole, claim: null, hash: !plan.gzip }, opts.onProgress);
+  return { states: [state], sha256: sha256 ?? (await dump.sha256()) };
+}
+
+/** The general reader (dump.ts): any line ends, quoted fields over a few lines, and so on. */
+async function readGeneral(prepared: PreparedTrace, opts: TraceOptions): Promise<{ states: ShardState[]; sha256: string }> {
+  const { plan, dump } = prepared;
+  const cores = makeCores(plan);
+  const view = new StringRowView();
   let rows = 0;
   for await (const { fields } of dump.rows()) {
     rows++;
-    for (const ctx of contexts) observeRow(ctx, fields);
+    view.fields = fields;
+    for (const core of cores) core.observe(view);
     if (opts.onProgress && (rows & 0xffff) === 0) opts.onProgress(rows);
   }
-  for (const ctx of contexts) observeCanaries(ctx);
-
-  const recipientsTested = contexts.reduce((a, c) => a + c.release.manifest.recipients.length, 0);
-  const perRelease = contexts.map((ctx) => summarize(ctx, recipientsTested, bound));
-  const suspects = perRelease.flatMap((r) => r.suspects).sort((a, b) => a.log10PValue - b.log10PValue || a.recipient.localeCompare(b.recipient));
-  const implicated = suspects.filter((s) => s.implicated);
-  let verdict: TraceReport['verdict'];
-  let release: string | null = null;
-  if (implicated.length === 1) {
-    verdict = 'attributed';
-    release = implicated[0].release;
-  } else if (implicated.length > 1) {
-    verdict = 'collusion';
-    release = implicated[0].release;
-  } else {
-    const powered = perRelease.filter((r) => r.singleLeaker.detectable && r.rowsMatched > 0);
-    if (powered.length > 0) {
-      verdict = 'no-recipient';
-      release = powered.sort((a, b) => b.rowsMatched - a.rowsMatched)[0].release;
-    } else {
-      verdict = 'inconclusive';
-      release = null;
-    }
-  }
-  const rowsMatched = Math.max(0, ...contexts.map((c) => c.rowsMatched));
-  const report: Omit<TraceReport, 'signature'> = {
-    version: 1,
-    tool: 'rollmark',
-    generatedAt: (opts.now ?? (() => new Date()))().toISOString(),
-    dump: {
-      file: opts.dump.split(/[\\/]/).pop() ?? opts.dump,
-      sha256: await dump.sha256(),
-      rows: rows + dump.stats.rowsRejected,
-      rowsMatched,
-      rowsRejected: dump.stats.rowsRejected,
-      rowsForeign: rows - rowsMatched,
-      format: dump.format,
-    },
-    release,
-    verdict,
-    falseAccusationBound: bound,
-    recipientsTested,
-    suspects,
-    releases: perRelease,
-  };
-  return signDocument(report, vault.signingKey) as TraceReport;
+  const counters = { rows, rowsRejected: dump.stats.rowsRejected, rejectedExamples: dump.stats.rejectedExamples.map((e) => ({ offset: -1, ...e })) };
+  const state = shardState(plan, cores, counters, { start: 0, end: plan.size }, 0, dump.format.encoding);
+  return { states: [state], sha256: await dump.sha256() };
 }
 
-async function releaseContext(vault: Vault, entry: LedgerEntry, dump: DumpSource): Promise<ReleaseContext> {
-  const id = String(entry.data.release);
-  const release = await loadRelease(vault.releaseDir(id));
-  if (release.manifestSha256 !== entry.data.manifest) {
-    throw new RollmarkError('VAULT_CORRUPT', `release '${id}' data does not match its signed ledger entry`, {
-      file: vault.releaseDir(id),
-    });
-  }
-  const m = release.manifest;
-  const schema = resolveSchema(m.schema, m.header);
-  const keys = releaseKeys(vault.master, id);
-  const R = m.recipients.length;
-  const mapping = mapColumns(dump.sample, dump.format.header, profilesFromJSON(JSON.stringify(m.profiles)), m.header);
-  const dumpColumn = new Int32Array(m.header.length).fill(-1);
-  const transforms: (string | undefined)[] = new Array(m.header.length);
-  for (const c of mapping.columns) {
-    if (c.registry === null) continue;
-    const idx = m.header.indexOf(c.registry);
-    if (idx >= 0) {
-      dumpColumn[idx] = c.dump;
-      transforms[idx] = c.transform;
+function resolveWorkers(workers: number | undefined, plan: ShardPlan): number {
+  if (workers !== undefined) {
+    if (!Number.isInteger(workers) || workers < 1 || workers > 256) {
+      throw new RollmarkError('USAGE', `workers must be an integer from 1 to 256, got ${workers}`);
     }
   }
-  const canaryByHash = new Map<string, { group: CanaryGroup; index: number }>();
-  const canaryByFingerprint = schema.match.map(() => new Map<string, { group: CanaryGroup; index: number }>());
-  for (const g of release.canaries.groups) {
-    g.canaries.forEach((c, index) => {
-      canaryByHash.set(`${c.hashHi}:${c.hashLo}`, { group: g, index });
-      c.fingerprints.forEach((f, s) => {
-        if (f !== null) canaryByFingerprint[s].set(`${f[0]}:${f[1]}`, { group: g, index });
-      });
-    });
-  }
-  const keyMissing = dumpColumn[schema.key] < 0;
-  const classes = classTable(schema.marks);
-  const tally = new EvidenceTally(R);
-  const tallyClass = new Int32Array(classes.count);
-  for (let c = 0; c < classes.count; c++) tallyClass[c] = tally.classIndex(classes.names[c]);
-  tally.classIndex(CANARY_CLASS);
-  // De-duplication bitmap over record ids: 16+ bits a registry row, capped at 2^32 bits.
-  let bits = 1 << 16;
-  while (bits < m.registry.rows * 16 && bits < 2 ** 32) bits *= 2;
-  return {
-    entry,
-    release,
-    schema,
-    classes,
-    mapping,
-    dumpColumn,
-    transforms,
-    ids: new RecordIds(keys.record),
-    fingerprints: new Fingerprinter(keys.index),
-    code: new CodeBook(keys.code, R, m.code.cutoff),
-    inclusion: new CodeBook(keys.canary, R, m.code.cutoff),
-    tables: keyMissing ? await release.loadIndex() : null,
-    canaryByHash,
-    canaryByFingerprint,
-    canariesFound: new Map(),
-    seen: new Uint8Array(bits / 8),
-    seenMask: bits - 1,
-    groupSeen: new Map(),
-    tally,
-    tallyClass,
-    xs: new Uint8Array(R),
-    rowsMatched: 0,
-    rowsDuplicate: 0,
-    matchedBy: { key: 0, match: schema.match.map(() => 0) },
-    values: [],
-  };
+  // A gzip dump is one stream; a dump whose encoding is not settled yet is read in order.
+  if (plan.gzip || plan.dialect.decoding === 'sniffing') return 1;
+  if (workers !== undefined) return workers;
+  if (plan.size < MIN_PARALLEL_BYTES) return 1;
+  return Math.max(1, Math.min(MAX_AUTO_WORKERS, os.availableParallelism()));
 }
 
-function cellOf(ctx: ReleaseContext, fields: string[], column: number): string | null {
-  const d = ctx.dumpColumn[column];
-  if (d < 0 || d >= fields.length) return null;
-  const t = ctx.transforms[column];
-  return t === undefined ? fields[d] : applyTransform(t, fields[d]);
+/**
+ * The compiled worker beside this module (`trace-worker.js` beside `index.js`, `.cjs` beside
+ * `.cjs`), or null: running from the TypeScript sources (tests) there is none, and the jobs run
+ * in the calling thread, one after the other, with the same results.
+ */
+export function traceWorkerFile(): string | null {
+  let here: string;
+  try {
+    here = fileURLToPath(import.meta.url);
+  } catch {
+    return null;
+  }
+  const ext = path.extname(here);
+  if (ext !== '.js' && ext !== '.cjs' && ext !== '.mjs') return null;
+  const file = path.join(path.dirname(here), `trace-worker${ext}`);
+  return fs.existsSync(file) ? file : null;
 }
 
-/** Reads one dump row into the release's evidence. */
-function observeRow(ctx: ReleaseContext, fields: string[]): void {
-  const { schema } = ctx;
-  let recordId = -1;
-  let canary: { group: CanaryGroup; index: number } | undefined;
-  const keyCell = cellOf(ctx, fields, schema.key);
-  if (keyCell !== null && keyCell.trim() !== '') {
-    recordId = ctx.ids.compute(canonicalKey(keyCell));
-    canary = ctx.canaryByHash.get(`${ctx.ids.hashHi}:${ctx.ids.hashLo}`);
-    if (canary === undefined && ctx.tables === null) {
-      // With the key column present every well-formed key is taken as a record; a key that is
-      // not in the registry reads symbols nobody was given, which is noise, never evidence.
-      ctx.matchedBy.key++;
-    }
-  } else if (ctx.tables !== null) {
-    for (let s = 0; s < schema.match.length && recordId < 0 && canary === undefined; s++) {
-      const set = schema.match[s];
-      const vals = ctx.values;
-      vals.length = set.length;
-      let ok = true;
-      for (let i = 0; i < set.length; i++) {
-        const cell = cellOf(ctx, fields, set[i]);
-        if (cell === null) {
-          ok = false;
-          break;
-        }
-        const marked = schema.marks.find((mm) => mm.column === set[i]);
-        vals[i] = matchValue(cell, marked ? marked.robust : null);
-      }
-      if (!ok || !ctx.fingerprints.compute(s, vals)) continue;
-      canary = ctx.canaryByFingerprint[s].get(`${ctx.fingerprints.lo}:${ctx.fingerprints.hi}`);
-      if (canary !== undefined) break;
-      const hit = ctx.tables[s].lookup(ctx.fingerprints.lo, ctx.fingerprints.hi);
-      if (hit >= 0 && hit !== AMBIGUOUS) {
-        recordId = hit;
-        ctx.matchedBy.match[s]++;
-      }
-    }
-  }
-  if (canary !== undefined) {
-    const c = canary.group.canaries[canary.index];
-    recordId = c.recordId;
-    const k = `${c.hashHi}:${c.hashLo}`;
-    if (ctx.canariesFound.has(k)) {
-      ctx.rowsDuplicate++;
-      return;
-    }
-    ctx.canariesFound.set(k, canary);
-    ctx.rowsMatched++;
-  } else {
-    if (recordId < 0) return;
-    const bit = (recordId & ctx.seenMask) >>> 0;
-    const byte = bit >>> 3;
-    const mask = 1 << (bit & 7);
-    if ((ctx.seen[byte] & mask) !== 0) {
-      ctx.rowsDuplicate++;
-      return;
-    }
-    ctx.seen[byte] |= mask;
-    ctx.rowsMatched++;
-    if (schema.group.every((g) => ctx.dumpColumn[g] >= 0)) {
-      const gv = schema.group.map((g) => cellOf(ctx, fields, g) ?? '').join('|');
-      ctx.groupSeen.set(gv, (ctx.groupSeen.get(gv) ?? 0) + 1);
-    }
-  }
-  for (const mc of schema.marks) {
-    const cell = cellOf(ctx, fields, mc.column);
-    if (cell === null || cell === '') continue;
-    const found = cellMarks(mc, ctx.classes, cell);
-    for (const p of found.positions) {
-      if (p.symbol < 0) continue;
-      const P = ctx.code.load(recordId, p.slot);
-      ctx.code.symbols(P, ctx.xs);
-      ctx.tally.observe(p.symbol as 0 | 1, P, ctx.xs, ctx.tallyClass[p.cls]);
-    }
-  }
+interface WorkerMessage {
+  type: 'progress' | 'done' | 'error';
+  rows?: number;
+  result?: ShardResult;
+  error?: { code: string; message: string; file?: string; line?: number; column?: number | string };
 }
 
-/** Canaries: present ones read 1; absent ones read 0 where the dump covers their section. */
-function observeCanaries(ctx: ReleaseContext): void {
-  const cls = ctx.tally.classIndex(CANARY_CLASS);
-  const found = new Set(ctx.canariesFound.keys());
-  for (const g of ctx.release.canaries.groups) {
-    const covered = (ctx.groupSeen.get(g.value) ?? 0) >= COVERAGE * g.rows;
-    for (const c of g.canaries) {
-      const present = found.has(`${c.hashHi}:${c.hashLo}`);
-      if (!present && !covered) continue;
-      const P = ctx.inclusion.load(c.recordId, 0);
-      ctx.inclusion.symbols(P, ctx.xs);
-      ctx.tally.observe(present ? 1 : 0, P, ctx.xs, cls);
+async function runJobs(plan: ShardPlan, jobs: ShardJob[], onProgress?: (rows: number) => void): Promise<ShardResult[]> {
+  const file = traceWorkerFile();
+  const done: number[] = jobs.map(() => 0);
+  const report = onProgress ? () => onProgress(done.reduce((a, b) => a + b, 0)) : undefined;
+  if (file === null) {
+    const results: ShardResult[] = [];
+    for (let k = 0; k < jobs.length; k++) {
+      results.push(await runShardJob(plan, jobs[k], report && ((rows) => ((done[k] = rows), report()))));
     }
+    return results;
   }
-}
-
-function summarize(ctx: ReleaseContext, recipientsTested: number, bound: number): ReleaseEvidence & { suspects: Suspect[] } {
-  const summaries = ctx.tally.classes();
-  const drop = summaries
-    .filter((c) => c.name !== CANARY_CLASS && c.collapsed && c.observations >= COLLAPSE_MIN_OBSERVATIONS)
-    .map((c) => c.name);
-  const evidence = ctx.tally.finalize({ drop });
-  const m = ctx.release.manifest;
-  const canaryStats = summaries.find((c) => c.name === CANARY_CLASS);
-  const foundList = [...ctx.canariesFound.values()];
-  const suspects: Suspect[] = m.recipients.map((r, j) => {
-    const b = attributionBound(evidence, j, recipientsTested);
-    let canaries = 0;
-    for (const f of foundList) {
-      const c = f.group.canaries[f.index];
-      const P = ctx.inclusion.load(c.recordId, 0);
-      canaries += ctx.inclusion.symbol(j, P);
-    }
-    return {
-      recipient: r.id,
-      name: r.name,
-      release: m.release,
-      implicated: b.pValue <= bound,
-      pValue: b.pValue,
-      log10PValue: b.log10PValue,
-      score: b.score,
-      statistic: b.bestStatistic,
-      canaries,
-      marksObserved: evidence.observations - (canaryStats ? Math.min(canaryStats.observations, evidence.observations) : 0),
-    };
-  });
-  suspects.sort((a, b) => a.log10PValue - b.log10PValue);
-  const power = singleLeakerPower(evidence, { recipientsTested, bound });
-  return {
-    release: m.release,
-    rowsMatched: ctx.rowsMatched,
-    rowsDuplicate: ctx.rowsDuplicate,
-    matchedBy: ctx.matchedBy,
-    columns: ctx.mapping.columns,
-    canariesFound: foundList.map((f) => f.group.value),
-    canariesObserved: canaryStats?.observations ?? 0,
-    classes: summaries
-      .filter((c) => c.observations > 0 && c.name !== '')
-      .map((c) => ({ name: c.name, observations: c.observations, ones: c.ones, dropped: drop.includes(c.name) })),
-    singleLeaker: { detectable: power.wouldImplicate, log10PValue: power.log10PValue, statistic: power.statistic },
-    suspects,
-  };
+  const workers: Worker[] = [];
+  try {
+    return await Promise.all(
+      jobs.map(
+        (job, k) =>
+          new Promise<ShardResult>((resolve, reject) => {
+            // Flags for the main script (`--input-type` of `node -e`) make a worker fail to start.
+            const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+            const w = new Worker(file, { workerData: { plan, job, progress: report !== undefined }, execArgv });
+            workers.push(w);
+            let settled = false;
+            let started = false;
+            w.on('message', (m: WorkerMessage) => {
+              started = true;
+              if (m.type === 'progress') {
+                done[k] = m.rows ?? 0;
+                report?.();
+              } else if (m.type === 'done') {
+                settled = true;
+                resolve(m.result!);
+              } else if (m.type === 'error') {
+                settled = true;
+                const e = m.error!;
+                reject(new RollmarkError(e.code as RollmarkError['code'], e.message, { file: e.file, line: e.line, column: e.column }));
+              }
+            });
+            w.on('error', (err) => {
+              settled = true;
+              // A worker that could not start (no message yet): the job runs in this thread.
+              if (!started && !(err instanceof RollmarkError)) {
+                runShardJob(plan, job, report && ((rows) => ((done[k] = rows), report()))).then(resolve, reject);
+              } else reject(err);
+            });
+            w.on('exit', (code) => {
+              if (!settled) reject(new RollmarkError('INTERNAL', `trace worker ${k} stopped (exit code ${code})`));
+            });
+          }),
+      ),
+    );
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
 }

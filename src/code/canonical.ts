@@ -40,8 +40,12 @@ export function wordSpans(cell: string): WordSpan[] {
   return out;
 }
 
+/** Uppercase ASCII words joined by single spaces: already canonical. */
+const PLAIN_CELL = /^[A-Z0-9]+(?: [A-Z0-9]+)*$/;
+
 /** A cell's canonical form without family unification: canonical words joined by one space. */
 export function canonicalCell(cell: string): string {
+  if (PLAIN_CELL.test(cell)) return cell;
   const ws = words(cell);
   let out = '';
   for (let i = 0; i < ws.length; i++) {

@@ -41,9 +41,13 @@ export class CodeBook {
     msg[2] = (recordId >>> 16) & 0xff;
     msg[3] = (recordId >>> 24) & 0xff;
     const base = slot * this.blocksPerSlot;
-    for (let b = 0; b < this.blocksPerSlot; b++) {
-      blake3KeyedBlock(this.keyWords, msg, 4, base + b, this.block);
-      this.stream.set(this.block, 16 * b);
+    if (this.blocksPerSlot === 1) {
+      blake3KeyedBlock(this.keyWords, msg, 4, base, this.stream);
+    } else {
+      for (let b = 0; b < this.blocksPerSlot; b++) {
+        blake3KeyedBlock(this.keyWords, msg, 4, base + b, this.block);
+        this.stream.set(this.block, 16 * b);
+      }
     }
     return biasFromUniform(this.stream[0], this.cutoff);
   }
@@ -80,6 +84,28 @@ export class RecordIds {
   constructor(recordKey: Uint8Array) {
     this.key = recordKey;
     this.keyWords = blake3KeyWords(recordKey);
+  }
+
+  /**
+   * The fast path of `compute(canonicalKey(text))` for a key read as raw bytes [start, end): when
+   * every byte is printable ASCII other than a lowercase letter (so trimming and uppercasing change
+   * nothing and the UTF-8 bytes are the text) and it fits one block, computes id, hashHi and hashLo
+   * from the bytes and returns true; otherwise returns false and the caller takes the text path.
+   */
+  computeAscii(bytes: Uint8Array, start: number, end: number): boolean {
+    const n = end - start;
+    if (n <= 0 || n > 64) return false;
+    const buf = this.buf;
+    for (let i = 0; i < n; i++) {
+      const c = bytes[start + i];
+      if (c < 0x21 || c > 0x7e || (c >= 0x61 && c <= 0x7a)) return false;
+      buf[i] = c;
+    }
+    blake3KeyedBlock(this.keyWords, buf, n, 0, this.out);
+    this.id = this.out[0];
+    this.hashHi = this.out[1];
+    this.hashLo = this.out[2];
+    return true;
   }
 
   /** Computes id, hashHi and hashLo for a canonical key; returns id. */

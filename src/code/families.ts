@@ -100,6 +100,12 @@ export class FamilyMatcher {
     }
   }
 
+  /** True when some spelling starts with a word of digits only (a cell of digits may then hold a mark). */
+  get hasDigitWord(): boolean {
+    for (const w of this.byFirst.keys()) if (/^[0-9]+$/.test(w)) return true;
+    return false;
+  }
+
   /** Family spellings in a cell's canonical words, left to right, longest spelling first. */
   find(canonWords: string[]): MarkMatch[] {
     const out: MarkMatch[] = [];

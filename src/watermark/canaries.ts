@@ -1,9 +1,10 @@
 import { blake3 } from '@noble/hashes/blake3.js';
 import type { Bloom } from '../code/bloom.js';
 import { canonicalKey, type RecordIds } from '../code/codebook.js';
+import { blake3KeyedBlock, blake3KeyWords } from '../keys/blake3.js';
 import { matchValue, type Fingerprinter } from '../code/match-index.js';
 import type { ResolvedSchema } from '../schema/schema.js';
-import type { GroupRows } from './group-rows.js';
+import type { GroupView } from './group-rows.js';
 import { deriveMxIneIdentity } from '../presets/mx-ine/canary.js';
 
 /**
@@ -66,22 +67,83 @@ export interface CanaryContext {
   canaryKey: Uint8Array;
   ids: RecordIds;
   fingerprints: Fingerprinter;
-  /** Every registry key and unique value, hashed (see uniqueHash). */
+  /** Every registry key and unique value, hashed (see UniqueHasher). */
   taken: Bloom;
+  unique: UniqueHasher;
   /** Canary keys already made in this release. */
   canaryKeys: Set<string>;
 }
 
-/** The hash under which a key or unique value of column `column` is entered in `taken`. */
-export function uniqueHash(fp: Fingerprinter, column: number, value: string): [number, number] {
-  fp.compute(100 + column, [canonicalKey(value) || '\u0000']);
-  return [fp.hi, fp.lo];
+/**
+ * The hashes under which keys and unique values are entered in `taken`: the first 8 bytes (lo,
+ * then hi, little-endian) of keyed BLAKE3, under the release's index key, of the UTF-8 text
+ * U+(0x94 + column), U+001F, then the value's canonical key text (U+0000 when that is empty). (The
+ * message is the one `Fingerprinter` makes for a one-value set numbered 100 + column.) The filter
+ * lives only while a release is issued; only the two passes of one run have to agree.
+ */
+export class UniqueHasher {
+  hi = 0;
+  lo = 0;
+  private readonly key: Uint8Array;
+  private readonly keyWords: Uint32Array;
+  private readonly encoder = new TextEncoder();
+  private readonly msg = new Uint8Array(64);
+  private readonly out = new Uint32Array(16);
+  private readonly prefixes = new Map<number, Uint8Array>();
+
+  constructor(indexKey: Uint8Array) {
+    this.key = indexKey;
+    this.keyWords = blake3KeyWords(indexKey);
+  }
+
+  /** Hashes a value as text. */
+  text(column: number, value: string): void {
+    const bytes = this.encoder.encode(String.fromCharCode(0x94 + column) + '\x1f' + (canonicalKey(value) || '\u0000'));
+    if (bytes.length <= 64) {
+      blake3KeyedBlock(this.keyWords, bytes, bytes.length, 0, this.out);
+      this.lo = this.out[0];
+      this.hi = this.out[1];
+    } else {
+      const h = blake3(bytes, { key: this.key, dkLen: 8 });
+      this.lo = (h[0] | (h[1] << 8) | (h[2] << 16) | (h[3] << 24)) >>> 0;
+      this.hi = (h[4] | (h[5] << 8) | (h[6] << 16) | (h[7] << 24)) >>> 0;
+    }
+  }
+
+  /**
+   * Hashes an unquoted cell from its raw bytes [start, end): straight from the bytes when they
+   * are printable ASCII without lowercase letters (their own canonical text), else as text.
+   */
+  bytes(column: number, src: Uint8Array, start: number, end: number): void {
+    let prefix = this.prefixes.get(column);
+    if (prefix === undefined) {
+      prefix = this.encoder.encode(String.fromCharCode(0x94 + column) + '\x1f');
+      this.prefixes.set(column, prefix);
+    }
+    const p = prefix.length;
+    const n = end - start;
+    let plain = n > 0 && p + n <= 64;
+    const msg = this.msg;
+    for (let i = 0; plain && i < n; i++) {
+      const c = src[start + i];
+      if (c < 0x21 || c > 0x7e || (c >= 0x61 && c <= 0x7a)) plain = false;
+      msg[p + i] = c;
+    }
+    if (!plain) {
+      this.text(column, Buffer.from(src.buffer, src.byteOffset + start, n).toString('utf8'));
+      return;
+    }
+    for (let i = 0; i < p; i++) msg[i] = prefix[i];
+    blake3KeyedBlock(this.keyWords, msg, p + n, 0, this.out);
+    this.lo = this.out[0];
+    this.hi = this.out[1];
+  }
 }
 
 const MAX_ATTEMPTS = 64;
 
 /** Composes the canaries of one group; `rows` are the group's registry rows in order. */
-export function composeCanaries(ctx: CanaryContext, groupValue: string, rows: GroupRows, count: number): Canary[] {
+export function composeCanaries(ctx: CanaryContext, groupValue: string, rows: GroupView, count: number): Canary[] {
   const { schema } = ctx;
   const n = rows.count;
   const out: Canary[] = [];
@@ -89,7 +151,7 @@ export function composeCanaries(ctx: CanaryContext, groupValue: string, rows: Gr
   const seqOf: number[] = [];
   if (schema.sequence !== null) {
     for (let i = 0; i < n; i++) {
-      const v = Number(rows.cell(i, schema.sequence));
+      const v = rows.cellNumber(i, schema.sequence);
       seqOf.push(v);
       seqUsed.add(v);
     }
@@ -117,12 +179,12 @@ export function composeCanaries(ctx: CanaryContext, groupValue: string, rows: Gr
 
       const key = canonicalKey(fields[schema.key]);
       if (key === '' || ctx.canaryKeys.has(key)) continue;
-      const [kh, kl] = uniqueHash(ctx.fingerprints, schema.key, fields[schema.key]);
-      if (ctx.taken.has(kh, kl)) continue;
+      ctx.unique.text(schema.key, fields[schema.key]);
+      if (ctx.taken.has(ctx.unique.hi, ctx.unique.lo)) continue;
       let clash = false;
       for (const col of schema.unique) {
-        const [h, l] = uniqueHash(ctx.fingerprints, col, fields[col]);
-        if (ctx.taken.has(h, l)) clash = true;
+        ctx.unique.text(col, fields[col]);
+        if (ctx.taken.has(ctx.unique.hi, ctx.unique.lo)) clash = true;
       }
       if (clash) continue;
 

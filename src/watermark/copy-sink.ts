@@ -21,19 +21,26 @@ export class CopySink {
   constructor(finalPath: string) {
     this.finalPath = finalPath;
     this.tempPath = path.join(path.dirname(finalPath), `.${path.basename(finalPath)}.partial-${process.pid}-${randomBytes(4).toString('hex')}`);
-    this.stream = fs.createWriteStream(this.tempPath, { flags: 'wx', mode: 0o644 });
+    // A deep queue: the issuer keeps marking while the file system writes.
+    this.stream = fs.createWriteStream(this.tempPath, { flags: 'wx', mode: 0o644, highWaterMark: 8 << 20 });
     this.stream.on('error', (err) => {
       this.failure = ioError(err, this.finalPath);
     });
   }
 
-  /** Writes a piece of the copy; resolves once the stream can take more (backpressure). */
-  async write(buf: Buffer): Promise<void> {
+  /**
+   * Writes a piece of the copy; resolves once the stream can take more (backpressure). `written`
+   * is called once the piece has left for the file (or failed): then its buffer may be reused.
+   */
+  async write(buf: Buffer, written?: () => void): Promise<void> {
     if (this.failure) throw this.failure;
-    if (buf.length === 0) return;
+    if (buf.length === 0) {
+      written?.();
+      return;
+    }
     this.hash.update(buf);
     this.bytes += buf.length;
-    if (!this.stream.write(buf)) {
+    if (!this.stream.write(buf, written)) {
       await new Promise<void>((resolve, reject) => {
         const onDrain = () => {
           this.stream.off('error', onError);

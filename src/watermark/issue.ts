@@ -3,20 +3,22 @@ import * as path from 'node:path';
 import { RollmarkError, ioError } from '../errors.js';
 import { CodeBook, RecordIds, canonicalKey } from '../code/codebook.js';
 import { DEFAULT_CUTOFF } from '../code/bias.js';
-import { Fingerprinter, encodeMatchTable } from '../code/match-index.js';
+import { Fingerprinter } from '../code/match-index.js';
 import { classTable } from '../code/marks.js';
-import { releaseKeys, type CanaryTable, type ReleaseManifest } from '../code/release.js';
+import { releaseKeys, type CanaryTable, type ReleaseKeys, type ReleaseManifest } from '../code/release.js';
 import { fieldString } from '../csv/scanner.js';
-import { csvField, csvLine } from '../csv/write.js';
-import { GroupRows, LineBuffer } from './group-rows.js';
+import { csvLine } from '../csv/write.js';
+import { GroupRows, groupBytes, sameGroup } from './group-rows.js';
+import { OrderedJobs, resolveWorkers, startJobs, type JobRunner } from './worker-pool.js';
+import { BufferPool } from './buffer-pool.js';
+import type { CanaryLines, RenderedBatch, RowBatch } from './render-batch.js';
 import { readRegistry } from './registry-reader.js';
-import { profileColumns, profilesToJSON } from '../schema/profile.js';
 import type { SchemaFile } from '../schema/types.js';
 import { appendLedger, readLedger } from '../vault/ledger.js';
 import { signDocument } from '../vault/documents.js';
 import { assertReleaseId, ensurePrivateDir, openVault, writePrivateFile, type Vault } from '../vault/vault.js';
 import { toHex } from '../keys/hex.js';
-import { composeCanaries, type Canary } from './canaries.js';
+import { composeCanaries, UniqueHasher, type Canary } from './canaries.js';
 import { CopySink } from './copy-sink.js';
 import { RowMarker } from './mark-row.js';
 import { readRecipients, type Recipient } from './recipients.js';
@@ -38,6 +40,12 @@ export interface IssueOptions {
   /** The clock for the ledger and receipts (tests pin it). */
   now?: () => Date;
   onProgress?: (phase: 'check' | 'write', rows: number) => void;
+  /**
+   * Threads that mark rows: 1 marks in the calling thread; n > 1 starts n worker threads while
+   * the calling thread reads the registry, composes canaries and writes the copies. Default: one
+   * per core for large registries, 1 for small ones. The copies are the same bytes either way.
+   */
+  workers?: number;
 }
 
 export interface IssuedCopy {
@@ -107,15 +115,49 @@ export async function issueRelease(opts: IssueOptions): Promise<IssueResult> {
   }
 
   const keys = releaseKeys(vault.master, opts.release);
-  const scan = await scanRegistry(opts.registry, keys, opts.schema, opts.schemaFile, (n) => opts.onProgress?.('check', n));
+  const registryBytes = (await fsp.stat(opts.registry).catch(() => ({ size: 0 }))).size;
+  const runner = startJobs({ keys, recipients: recipients.length, cutoff }, resolveWorkers(opts.workers, registryBytes));
+  try {
+    return await issueWith(runner, vault, opts, recipients, keys, cutoff, now);
+  } finally {
+    await runner.close();
+  }
+}
+
+async function issueWith(
+  runner: JobRunner,
+  vault: Vault,
+  opts: IssueOptions,
+  recipients: Recipient[],
+  keys: ReleaseKeys,
+  cutoff: number,
+  now: () => Date,
+): Promise<IssueResult> {
+  const scan = await scanRegistry(opts.registry, keys, opts.schema, opts.schemaFile, (n) => opts.onProgress?.('check', n), runner);
+  // The column profiles need only the sample: a job of its own, done while the copies are written.
+  const profiles = runner.run<string>({ kind: 'profile', header: scan.header, sample: scan.sample }, 8);
+  profiles.catch(() => undefined);
+  // The job has its copy (or its result): drop the sample's many strings from this heap.
+  scan.sample = [];
+  // The index files too need only the first pass.
+  const entries = scan.index.map((e) => e.size);
+  const indexFiles = scan.index.map((e) => {
+    const file = runner.run<Uint8Array>({ kind: 'index', entries: e }, 2);
+    file.catch(() => undefined);
+    return file;
+  });
+  scan.index = [];
 
   const sinks = recipients.map((r) => new CopySink(path.join(opts.outDir, `${r.id}.csv`)));
   try {
-    const written = await writeCopies(opts, scan, keys, recipients, sinks, cutoff);
+    const written = await writeCopies(opts, scan, keys, recipients, sinks, cutoff, runner);
     const shas: string[] = [];
     for (const s of sinks) shas.push(await s.finish());
 
-    const manifest = await writeReleaseData(vault, opts, scan, recipients, written.canaryTable, cutoff);
+    const manifest = await writeReleaseData(vault, opts, scan, recipients, written.canaryTable, cutoff, await profiles, {
+      entries,
+      files: await Promise.all(indexFiles),
+    });
     const time = now().toISOString();
     await appendLedger(
       vault,
@@ -191,6 +233,9 @@ export function planCanaries(groups: { rows: number }[], per: number, maxShare: 
   return counts.map((_, i) => (Math.floor(i / stride) !== Math.floor((i + 1) / stride) ? 1 : 0));
 }
 
+/** Rows are handed to the marker in batches of about this many bytes (whole groups where they fit). */
+const BATCH_BYTES = 1 << 20;
+
 async function writeCopies(
   opts: IssueOptions,
   scan: RegistryScan,
@@ -198,6 +243,7 @@ async function writeCopies(
   recipients: Recipient[],
   sinks: CopySink[],
   cutoff: number,
+  runner: JobRunner,
 ): Promise<{ canaryTable: CanaryTable; canaryCount: number; perRecipient: number[] }> {
   const { schema } = scan;
   const R = recipients.length;
@@ -206,9 +252,16 @@ async function writeCopies(
   const code = new CodeBook(keys.code, R, cutoff);
   const inclusion = new CodeBook(keys.canary, R, cutoff);
   const marker = new RowMarker(schema.marks, classes, code);
-  const ids = new RecordIds(keys.record);
   const fingerprints = new Fingerprinter(keys.index);
-  const canaryCtx = { schema, canaryKey: keys.canary, ids: new RecordIds(keys.record), fingerprints, taken: scan.taken, canaryKeys: new Set<string>() };
+  const canaryCtx = {
+    schema,
+    canaryKey: keys.canary,
+    ids: new RecordIds(keys.record),
+    fingerprints,
+    taken: scan.taken,
+    unique: new UniqueHasher(keys.index),
+    canaryKeys: new Set<string>(),
+  };
   const plan = planCanaries(scan.groups, schema.canaries.per, schema.canaries.maxShare);
   const canaryTable: CanaryTable = { groups: [] };
   const perRecipient = new Array<number>(R).fill(0);
@@ -216,101 +269,135 @@ async function writeCopies(
   const variants: string[][] = Array.from({ length: R }, () => new Array<string>(schema.marks.length));
   const cells = new Array<string>(schema.marks.length);
   const included = new Uint8Array(R);
-  const outs = recipients.map(() => new LineBuffer());
-  // Marked columns in column order: a row is written as raw slices between them.
-  const marked = [...schema.marks].sort((a, b) => a.column - b.column);
+  // The columns a batch carries spans for: the key, then the marked columns by ordinal.
+  const batchColumns = Int32Array.from([schema.key, ...schema.marks.map((m) => m.column)]);
 
   const header = Buffer.from(csvLine(scan.header) + '\n', 'utf8');
-  for (const o of outs) o.bytes(header, 0, header.length);
+  for (const s of sinks) await s.write(header);
 
-  const writeRegistryRow = (rows: GroupRows, i: number) => {
-    for (const mc of schema.marks) cells[mc.ordinal] = rows.cell(i, mc.column);
-    marker.mark(ids.compute(canonicalKey(rows.cell(i, schema.key))), cells, variants);
-    const src = rows.bytes;
-    const end = rows.rowFinish(i);
-    for (let j = 0; j < R; j++) {
-      const o = outs[j];
-      const v = variants[j];
-      let at = rows.rowBegin(i);
-      for (const mc of marked) {
-        if (v[mc.ordinal] === cells[mc.ordinal]) continue;
-        o.bytes(src, at, rows.cellStart(i, mc.column));
-        o.text(csvField(v[mc.ordinal]));
-        at = rows.cellEnd(i, mc.column);
-      }
-      o.bytes(src, at, end);
-      o.byte(10);
-      sinks[j].rows++;
-    }
-  };
+  const pool = new BufferPool(4 + 4 * runner.threads);
+  const marking = new OrderedJobs<RenderedBatch>(runner, writeRendered);
 
-  const writeCanary = (c: Canary) => {
+  /** A canary's line for each recipient that gets it (marked like any row), null for the others. */
+  const canaryLines = (c: Canary): (string | null)[] => {
     const P = inclusion.load(c.recordId, 0);
     inclusion.symbols(P, included);
     for (const mc of schema.marks) cells[mc.ordinal] = c.fields[mc.column];
     marker.mark(c.recordId, cells, variants);
     const out = c.fields.slice();
+    const lines: (string | null)[] = new Array<string | null>(R).fill(null);
     for (let j = 0; j < R; j++) {
       if (included[j] === 0) continue;
       perRecipient[j]++;
       for (const mc of schema.marks) out[mc.column] = variants[j][mc.ordinal];
-      outs[j].text(csvLine(out) + '\n');
+      lines[j] = csvLine(out) + '\n';
       sinks[j].rows++;
     }
+    return lines;
   };
 
   const rows = new GroupRows(F);
+  const inserts: CanaryLines[] = [];
+  const ready: RowBatch[] = [];
+  let seq = 0;
   let groupIndex = 0;
+  let groupFirst = 0;
   let current: string | null = null;
+  let currentRaw: Buffer | null = null;
   let done = 0;
-  const flushGroup = () => {
-    if (current === null || rows.count === 0) return;
-    const count = plan[groupIndex];
-    const canaries: Canary[] = count > 0 ? composeCanaries(canaryCtx, current, rows, count) : [];
+
+  const endGroup = () => {
+    const count = rows.count - groupFirst;
+    if (current === null || count === 0) return;
+    const n = plan[groupIndex];
+    const canaries: Canary[] = n > 0 ? composeCanaries(canaryCtx, current, rows.view(groupFirst, count), n) : [];
     canaryTable.groups.push({
       value: current,
-      rows: rows.count,
+      rows: count,
       canaries: canaries.map((c) => ({ recordId: c.recordId, hashHi: c.hashHi, hashLo: c.hashLo, fingerprints: c.fingerprints })),
     });
     canaryCount += canaries.length;
     canaries.sort((a, b) => a.insertAt - b.insertAt);
-    let next = 0;
-    for (let i = 0; i <= rows.count; i++) {
-      while (next < canaries.length && canaries[next].insertAt === i) writeCanary(canaries[next++]);
-      if (i < rows.count) writeRegistryRow(rows, i);
-    }
+    for (const c of canaries) inserts.push({ at: groupFirst + c.insertAt, lines: canaryLines(c) });
     groupIndex++;
-    rows.clear();
+    groupFirst = rows.count;
   };
 
-  const drain = async () => {
-    for (let j = 0; j < R; j++) if (outs[j].pos >= 1 << 20) await sinks[j].write(outs[j].take());
+  /** Cuts the rows held into batches of about BATCH_BYTES (at any row: canaries are placed already). */
+  const cutBatches = () => {
+    let first = 0;
+    let k = 0;
+    while (first < rows.count) {
+      let end = first + 1;
+      const limit = rows.rowBegin(first) + BATCH_BYTES;
+      while (end < rows.count && rows.lineEnd(end) <= limit) end++;
+      const mine: CanaryLines[] = [];
+      const last = end === rows.count;
+      while (k < inserts.length && (inserts[k].at < end || last)) {
+        mine.push({ at: inserts[k].at - first, lines: inserts[k].lines });
+        k++;
+      }
+      ready.push(rows.batch(seq++, first, end, batchColumns, mine, pool));
+      for (let j = 0; j < R; j++) sinks[j].rows += end - first;
+      first = end;
+    }
+    rows.clear();
+    inserts.length = 0;
+    groupFirst = 0;
+  };
+
+  const sendReady = async () => {
+    while (ready.length > 0) {
+      const batch = ready.shift()!;
+      await marking.submit({ kind: 'mark', batch, out: pool.take(Math.ceil(R * batch.bytes.length * 1.1)) });
+    }
   };
 
   await readRegistry(
     opts.registry,
     () => undefined,
     (r) => {
-      let g = fieldString(r, schema.group[0]);
-      for (let k = 1; k < schema.group.length; k++) g += '|' + fieldString(r, schema.group[k]);
-      if (g !== current) {
-        flushGroup();
-        current = g;
+      if (!sameGroup(r, schema.group, currentRaw)) {
+        let g = fieldString(r, schema.group[0]);
+        for (let k = 1; k < schema.group.length; k++) g += '|' + fieldString(r, schema.group[k]);
+        currentRaw = groupBytes(r, schema.group);
+        if (g !== current) {
+          endGroup();
+          if (rows.size >= BATCH_BYTES) cutBatches();
+          current = g;
+        }
       }
       rows.add(r);
       done++;
       if (opts.onProgress && (done & 0xffff) === 0) opts.onProgress('write', done);
     },
-    drain,
+    sendReady,
   );
-  flushGroup();
-  for (let j = 0; j < R; j++) await sinks[j].write(outs[j].take());
+  endGroup();
+  cutBatches();
+  await sendReady();
+  await marking.drain();
   if (done !== scan.rows) {
     throw new RollmarkError('IO_ERROR', `the registry changed while it was being issued (${scan.rows} rows, then ${done})`, {
       file: opts.registry,
     });
   }
   return { canaryTable, canaryCount, perRecipient };
+
+  async function writeRendered(b: RenderedBatch): Promise<void> {
+    for (const spent of b.spent) pool.give(spent);
+    // The buffer is reused once every copy has written its part.
+    let pending = R;
+    const written = () => {
+      if (--pending === 0) pool.give(b.data.buffer as ArrayBuffer);
+    };
+    let at = 0;
+    for (let j = 0; j < R; j++) {
+      const end = b.ends[j];
+      await sinks[j].write(Buffer.from(b.data.buffer, b.data.byteOffset + at, end - at), written);
+      at = end;
+    }
+  }
 }
 
 async function writeReleaseData(
@@ -320,6 +407,8 @@ async function writeReleaseData(
   recipients: Recipient[],
   canaries: CanaryTable,
   cutoff: number,
+  profiles: string,
+  index: { entries: number[]; files: Uint8Array[] },
 ): Promise<{ sha256: string }> {
   const { createHash } = await import('node:crypto');
   const finalDir = vault.releaseDir(opts.release);
@@ -328,11 +417,10 @@ async function writeReleaseData(
   await ensurePrivateDir(vault.releasesDir);
   await ensurePrivateDir(tempDir);
   const indexFiles: string[] = [];
-  const entries: number[] = [];
-  for (let s = 0; s < scan.index.length; s++) {
+  const entries = index.entries;
+  for (let s = 0; s < index.files.length; s++) {
     const name = `index-${s}.bin`;
-    entries.push(scan.index[s].size);
-    await writePrivateFile(path.join(tempDir, name), encodeMatchTable(scan.index[s].build()));
+    await writePrivateFile(path.join(tempDir, name), Buffer.from(index.files[s].buffer, index.files[s].byteOffset, index.files[s].byteLength));
     indexFiles.push(name);
   }
   await writePrivateFile(path.join(tempDir, 'canaries.json'), JSON.stringify(canaries));
@@ -346,7 +434,7 @@ async function writeReleaseData(
     code: { cutoff, classes: classTable(scan.schema.marks).names },
     index: { files: indexFiles, entries },
     canaries: { file: 'canaries.json', count: canaries.groups.reduce((a, g) => a + g.canaries.length, 0), groups: canaries.groups.length },
-    profiles: JSON.parse(profilesToJSON(profileColumns(scan.header, scan.sample))),
+    profiles: JSON.parse(profiles),
   };
   const text = JSON.stringify(manifest);
   await writePrivateFile(path.join(tempDir, 'manifest.json'), text);

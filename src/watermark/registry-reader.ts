@@ -6,7 +6,8 @@ import { CsvScanner, recordFields, type ScannedRecord } from '../csv/scanner.js'
  * Reads a registry with the byte scanner, strictly (a malformed line stops the run naming the
  * file and line). The header goes to `onHeader`, every data row to `onRow` (a reused record:
  * read it inside the call), and after each ~1 MB chunk `afterChunk` may pause the read, which is
- * how the writers' backpressure reaches the reader. Blank lines are skipped; a row with the wrong
+ * how the writers' backpressure reaches the reader; `onChunk` sees every byte read, before it is
+ * scanned (the registry's sha256). Blank lines are skipped; a row with the wrong
  * number of fields is CSV_COLUMN_COUNT.
  */
 export async function readRegistry(
@@ -14,6 +15,7 @@ export async function readRegistry(
   onHeader: (header: string[], line: number) => void,
   onRow: (r: ScannedRecord) => void,
   afterChunk?: () => Promise<void> | void,
+  onChunk?: (chunk: Buffer) => void,
 ): Promise<void> {
   const scanner = new CsvScanner({ file });
   let columns = -1;
@@ -34,6 +36,7 @@ export async function readRegistry(
   try {
     stream = fs.createReadStream(file, { highWaterMark: 1 << 20 });
     for await (const chunk of stream) {
+      onChunk?.(chunk as Buffer);
       scanner.push(chunk as Buffer, onRecord);
       if (afterChunk) await afterChunk();
     }
