@@ -75,7 +75,6 @@ interface Labels {
   nullTardosTitle: (who: string) => string;
   nullTardosText: (n: string, sd: string, who: string, v: string, z: string, p: string) => string;
   nullPTitle: (who: string, stat: string) => string;
-  nullPText: (who: string, stat: string, v: string, p: string, x: string) => string;
   nullCurveTardos: string;
   nullCurveP: string;
   valueNote: string;
@@ -208,8 +207,6 @@ const EN: Labels = {
   nullTardosText: (n, sd, who, v, z, p) =>
     `An innocent recipient's Tardos score is a sum of ${n} independent terms of mean 0 and variance 1: mean 0, standard deviation ${sd}. ${who} scores ${v}, ${z} standard deviations from that mean. The bell only orients the eye: the bound (${p}) is computed on the exact distribution of the terms, whose tail is heavier than a bell's.`,
   nullPTitle: (who, stat) => `${who}: its bound (statistic ${stat}) against where innocent recipients land`,
-  nullPText: (who, stat, v, p, x) =>
-    `Whatever the statistic, the corrected bound of a recipient who did not leak is at most α with probability at most α: on this axis an innocent recipient lands beyond 10⁻ˣ with probability at most 10⁻ˣ (the shaded curve). ${who}'s ${stat} value of ${v} gives ${p}, that is x = ${x}; the dashed line is the false-accusation bound. A log-likelihood ratio of an innocent recipient is centred far below zero, at a point the dump fixes, so a negative value can still be far beyond anything an innocent shows.`,
   nullCurveTardos: 'innocent recipients (mean 0, sd √n)',
   nullCurveP: 'innocent recipients: beyond 10⁻ˣ with probability ≤ 10⁻ˣ',
   valueNote:
@@ -341,8 +338,6 @@ const ES: Labels = {
   nullTardosText: (n, sd, who, v, z, p) =>
     `El puntaje de Tardos de un destinatario inocente es una suma de ${n} términos independientes de media 0 y varianza 1: media 0, desviación estándar ${sd}. ${who} obtiene ${v}, a ${z} desviaciones estándar de esa media. La campana solo orienta la vista: la cota (${p}) se calcula sobre la distribución exacta de los términos, cuya cola es más pesada que la de una campana.`,
   nullPTitle: (who, stat) => `${who}: su cota (estadístico ${stat}) frente a donde quedan los destinatarios inocentes`,
-  nullPText: (who, stat, v, p, x) =>
-    `Sea cual sea el estadístico, la cota corregida de un destinatario que no filtró es a lo sumo α con probabilidad a lo sumo α: en este eje un destinatario inocente queda más allá de 10⁻ˣ con probabilidad a lo sumo 10⁻ˣ (la curva sombreada). El valor ${v} de ${stat} de ${who} da ${p}, es decir x = ${x}; la línea discontinua es la cota de falsa acusación. La razón de verosimilitud logarítmica de un destinatario inocente se centra muy por debajo de cero, en un punto que fija el volcado, así que un valor negativo puede estar muy por encima de lo que muestra cualquier inocente.`,
   nullCurveTardos: 'destinatarios inocentes (media 0, d. e. √n)',
   nullCurveP: 'destinatarios inocentes: más allá de 10⁻ˣ con probabilidad ≤ 10⁻ˣ',
   valueNote:
@@ -613,7 +608,8 @@ class PAxis {
 function nullPanel(s: Suspect, rel: Release | undefined, report: TraceReport, L: Labels, F: Fmt, idx: number): string {
   const n = s.marksObserved + (rel?.canariesObserved ?? 0);
   if (n <= 0) return `<p class="note">${esc(L.nullNoEvidence)}</p>`;
-  return s.statistic === 'tardos' ? tardosPanel(s, n, rel, report, L, F, idx) : pPanel(s, report, L, F, idx);
+  // `score` is every recipient's symmetric Tardos score, whose innocent law is known exactly.
+  return tardosPanel(s, n, rel, report, L, F, idx);
 }
 
 /**
@@ -623,7 +619,7 @@ function nullPanel(s: Suspect, rel: Release | undefined, report: TraceReport, L:
  */
 function tardosPanel(s: Suspect, n: number, rel: Release | undefined, report: TraceReport, L: Labels, F: Fmt, idx: number): string {
   const peers = (rel?.suspects ?? report.suspects.filter((o) => o.release === s.release)).filter(
-    (o) => o.recipient !== s.recipient && o.statistic === s.statistic,
+    (o) => o.recipient !== s.recipient && o.release === s.release,
   );
   const sd = Math.sqrt(n);
   const values = [s.score, ...peers.map((p) => p.score)];
@@ -663,41 +659,6 @@ function tardosPanel(s: Suspect, n: number, rel: Release | undefined, report: Tr
   return `<figure class="chart-figure null-panel">${parts.join('')}<figcaption><strong>${esc(title)}.</strong> ${esc(text)}</figcaption></figure>`;
 }
 
-/**
- * Any statistic, read on the scale every statistic shares: an innocent recipient's corrected
- * bound p is super-uniform, P(p <= a) <= a, so on the -log10 p axis it lands beyond x with
- * probability at most 10^-x. Every other recipient is a dot on the same axis.
- */
-function pPanel(s: Suspect, report: TraceReport, L: Labels, F: Fmt, idx: number): string {
-  const left = 30;
-  const plotW = W - 60;
-  const axis = new PAxis(left, plotW, report);
-  const H = 190;
-  const base = 130;
-  const curveH = 95;
-  const title = L.nullPTitle(who(s), s.statistic);
-  const parts: string[] = [svgOpen(`null-${idx}`, title, H)];
-  const pts: string[] = [];
-  for (let i = 0; i <= 120; i++) {
-    const v = (6 * i) / 120;
-    pts.push(`${axis.x(v).toFixed(2)},${(base - curveH * 10 ** -v).toFixed(2)}`);
-  }
-  pts.push(`${axis.x(6).toFixed(2)},${base}`, `${axis.x(0).toFixed(2)},${base}`);
-  parts.push(axis.grid(base - curveH - 4, base));
-  parts.push(`<polygon class="null-curve" points="${pts.join(' ')}" fill="${LIGHT}" stroke="#7d8fa3" stroke-width="1"/>`);
-  parts.push(`<line x1="${left}" y1="${base}" x2="${left + plotW}" y2="${base}" stroke="#8a96a3"/>`);
-  parts.push(`<text x="${(axis.x(0) + 6).toFixed(1)}" y="${base - curveH - 8}" class="tick">${esc(L.nullCurveP)}</text>`);
-  const bx = axis.x(-Math.log10(report.falseAccusationBound)).toFixed(1);
-  parts.push(`<line class="bound-line" x1="${bx}" y1="${base - curveH}" x2="${bx}" y2="${base}" stroke="${BLUE}" stroke-width="2" stroke-dasharray="5 3"/>`);
-  for (const p of report.suspects) {
-    if (p === s) continue;
-    parts.push(`<circle class="peer" cx="${axis.x(-p.log10PValue).toFixed(1)}" cy="${base}" r="4" fill="${p.implicated ? RED : GREY}" stroke="#fff"><title>${esc(`${who(p)}: ≤ ${F.p(p.log10PValue)}`)}</title></circle>`);
-  }
-  parts.push(subjectMark(s, axis.x(-s.log10PValue), base, curveH, left + plotW, `${s.recipient}: ≤ ${F.p(s.log10PValue)}`));
-  parts.push(`<text x="${left + plotW / 2}" y="${H - 8}" text-anchor="middle" class="axis">${esc(`${L.chartAxis} (${L.peers}: ●)`)}</text>`, '</svg>');
-  const text = L.nullPText(who(s), s.statistic, F.d(s.score, 2), `p ≤ ${F.p(s.log10PValue)}`, F.d(-s.log10PValue, 2));
-  return `<figure class="chart-figure null-panel">${parts.join('')}<figcaption><strong>${esc(title)}.</strong> ${esc(text)}</figcaption></figure>`;
-}
 
 /** The recipient's own mark on a null panel: a line, a diamond on the axis, a label. */
 function subjectMark(s: Suspect, sx: number, base: number, curveH: number, right: number, label: string): string {
@@ -990,7 +951,7 @@ export function renderHtmlReport(report: TraceReport, opts: HtmlReportOptions = 
   const suspectRows = report.suspects
     .map(
       (s) =>
-        `<tr class="suspect${s.implicated ? ' hit' : ''}" data-recipient="${esc(s.recipient)}" data-release="${esc(s.release)}" data-implicated="${s.implicated}"><td>${esc(s.recipient)}</td><td>${esc(s.name)}</td>${releases.length > 1 ? `<td>${esc(s.release)}</td>` : ''}<td class="num pvalue" data-p="${s.pValue}" data-log10p="${s.log10PValue}">≤ ${esc(F.p(s.log10PValue))}</td><td class="num">${F.d(s.log10PValue, 2)}</td><td class="mono">${esc(s.statistic)}</td><td class="num">${F.d(s.score, 2)}</td><td class="num">${F.n(s.canaries)}</td><td>${s.implicated ? `<strong>${esc(L.yes)}</strong>` : esc(L.no)}</td></tr>`,
+        `<tr class="suspect${s.implicated ? ' hit' : ''}" data-recipient="${esc(s.recipient)}" data-release="${esc(s.release)}" data-implicated="${s.implicated}"><td>${esc(s.recipient)}</td><td>${esc(s.name)}</td>${releases.length > 1 ? `<td>${esc(s.release)}</td>` : ''}<td class="num pvalue" data-p="${s.pValue}" data-log10p="${s.log10PValue}">≤ ${esc(F.p(s.log10PValue))}</td><td class="num">${F.d(s.log10PValue, 2)}</td><td class="mono">${esc(s.statistic)}</td><td class="num">${F.d(s.statisticValue ?? s.score, 2)}</td><td class="num">${F.n(s.canaries)}</td><td>${s.implicated ? `<strong>${esc(L.yes)}</strong>` : esc(L.no)}</td></tr>`,
     )
     .join('\n');
 

@@ -12,8 +12,9 @@ export interface Suspect {
   log10PValue: number;
   /** The recipient's symmetric Tardos score over every live position. */
   score: number;
-  /** The statistic whose bound was smallest. */
+  /** The statistic whose bound was smallest, and the recipient's value of it. */
   statistic: string;
+  statisticValue?: number;
   /** Canaries found in the dump that this recipient's copy carried. */
   canaries: number;
   /** Field-mark positions read from the dump (the same for every recipient of a release). */

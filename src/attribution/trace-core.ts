@@ -9,7 +9,7 @@
  * Per row (DESIGN.md "Matching a dump"): the record id comes from the key column (keyed BLAKE3 of
  * its canonical text) or, without it, from the match sets' fingerprints through the release's
  * index; a canary is recognised by its hash or fingerprint. Each record counts once: a bitmap over
- * record ids (16+ bits a registry row, `recordId & mask`) drops every later row whose bit is set,
+ * record ids (128+ bits a registry row, `recordId & mask`) drops every later row whose bit is set,
  * so the first row in file order wins. Then every marked cell's code positions are read and fed
  * to the tally.
  *
@@ -278,9 +278,11 @@ export class ReleaseCore {
       });
     }
 
-    // De-duplication bitmap over record ids: 16+ bits a registry row, capped at 2^32 bits.
+    // De-duplication bitmap over record ids: 128+ bits a registry row (a distinct record is taken
+    // for a repeat about rows/bits of the time, 0.4% at most), and from 2^32 bits (registries
+    // over ~33M rows) every 32-bit id has its own bit: exact, 512 MiB.
     let bits = 1 << 16;
-    while (bits < m.registry.rows * 16 && bits < 2 ** 32) bits *= 2;
+    while (bits < m.registry.rows * 128 && bits < 2 ** 32) bits *= 2;
     this.seen = new Uint8Array(bits / 8);
     this.seenMask = bits - 1;
 

@@ -859,8 +859,11 @@ function summarize(m: MergedRelease, recipientsTested: number, bound: number): R
       implicated: b.pValue <= bound,
       pValue: b.pValue,
       log10PValue: b.log10PValue,
-      score: b.score,
+      // The symmetric Tardos score (the first statistic): the contract's `score`, comparable
+      // across recipients; the statistic that gave the bound and its value follow.
+      score: b.statistics.find((x) => x.statistic === 'tardos')?.value ?? b.score,
       statistic: b.bestStatistic,
+      statisticValue: b.score,
       canaries,
       marksObserved: evidence.observations - (canaryStats ? Math.min(canaryStats.observations, evidence.observations) : 0),
     };

@@ -139,11 +139,14 @@ async function issueWith(
   profiles.catch(() => undefined);
   // The job has its copy (or its result): drop the sample's many strings from this heap.
   scan.sample = [];
-  // The index files too need only the first pass.
+  // The index files too need only the first pass: built meanwhile, one at a time (each build
+  // holds its table and a copy of the fingerprints: on a 90M-row registry, gigabytes).
   const entries = scan.index.map((e) => e.size);
+  let previous: Promise<unknown> = Promise.resolve();
   const indexFiles = scan.index.map((e) => {
-    const file = runner.run<Uint8Array>({ kind: 'index', entries: e }, 2);
+    const file = previous.then(() => runner.run<Uint8Array>({ kind: 'index', entries: e }, 2));
     file.catch(() => undefined);
+    previous = file;
     return file;
   });
   scan.index = [];

@@ -71,7 +71,8 @@ class SampleRows {
   count = 0;
   private bytes = Buffer.allocUnsafe(1 << 20);
   private used = 0;
-  private spans: number[] = [];
+  private spans = new Int32Array(1 << 16);
+  private spansUsed = 0;
   private fields: number[] = [];
 
   add(r: ScannedRecord): void {
@@ -83,7 +84,15 @@ class SampleRows {
     }
     r.buf.copy(this.bytes, this.used, r.start, r.end);
     const shift = this.used - r.start;
-    for (let f = 0; f < r.fieldCount; f++) this.spans.push(r.fieldStart[f] + shift, r.fieldEnd[f] + shift);
+    if (this.spansUsed + 2 * r.fieldCount > this.spans.length) {
+      const grown = new Int32Array(Math.max(2 * this.spans.length, this.spansUsed + 2 * r.fieldCount));
+      grown.set(this.spans.subarray(0, this.spansUsed));
+      this.spans = grown;
+    }
+    for (let f = 0; f < r.fieldCount; f++) {
+      this.spans[this.spansUsed++] = r.fieldStart[f] + shift;
+      this.spans[this.spansUsed++] = r.fieldEnd[f] + shift;
+    }
     this.fields.push(r.fieldCount);
     this.used += len;
     this.count++;

@@ -105,7 +105,7 @@ async function referenceTally(dump: string): Promise<{ tally: string; rowsMatche
     }
   }
   let bits = 1 << 16;
-  while (bits < m.registry.rows * 16 && bits < 2 ** 32) bits *= 2;
+  while (bits < m.registry.rows * 128 && bits < 2 ** 32) bits *= 2;
   const seen = new Uint8Array(bits / 8);
   const found: string[] = [];
   const groups = new Map<string, number>();

@@ -160,24 +160,6 @@ describe('renderHtmlReport', () => {
     expect(html).toContain('>none<');
   });
 
-  it('places a log-likelihood-ratio statistic on the bound scale every statistic shares', () => {
-    const r = report('collusion', [
-      suspect('PV', -50, { statistic: 'llr(0.05)', score: -130 }),
-      suspect('PR', -12, { statistic: 'tardos', score: 300 }),
-      suspect('PA', 0, { statistic: 'llr(0.25)', score: -4000 }),
-    ]);
-    const html = renderHtmlReport(r, { lang: 'en' });
-    // PV: on the -log10 p axis, with the bound line and every other recipient as a dot
-    expect(html).toContain('PV (Partido PV): its bound (statistic llr(0.05)) against where innocent recipients land');
-    expect(html).toContain("PV (Partido PV)&#39;s llr(0.05) value of -130.00 gives p ≤ 1.0 × 10⁻⁵⁰, that is x = 50.00");
-    const panel = html.slice(html.indexOf('<svg id="null-0"'), html.indexOf('</svg>', html.indexOf('<svg id="null-0"')));
-    expect(panel).toContain('class="bound-line"');
-    expect(panel.match(/<circle class="peer"/g)?.length).toBe(2);
-    // PR: its Tardos score against mean 0, sd sqrt(2000 + 6)
-    expect(html).toContain('a sum of 2,006 independent terms of mean 0 and variance 1: mean 0, standard deviation 44.8. PR (Partido PR) scores 300.00, 6.7 standard deviations');
-    expect(html).toContain('path class="subject" data-recipient="PR" data-score="300"');
-  });
-
   it('draws evidence far beyond the double range (a national dump) without breaking', () => {
     const r = report('attributed', [suspect('PV', -3.5e6), suspect('PA', 0)]);
     const html = renderHtmlReport(r, { lang: 'en' });
