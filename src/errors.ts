@@ -82,7 +82,11 @@ export class RollmarkError extends Error {
     } else if (this.line !== undefined) {
       where = `line ${this.line}: `;
     }
-    return `${where}${this.message.replace(/\s*\n\s*/g, ' ')} [${this.code}]`;
+    // One line, printable: control characters from an input (a NUL in a file) are shown escaped.
+    const message = this.message
+      .replace(/\s*\n\s*/g, ' ')
+      .replace(/[\x00-\x1f\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    return `${where}${message} [${this.code}]`;
   }
 }
 

@@ -195,18 +195,24 @@ export async function appendLedger(
   records.forEach((record, i) => checkRecord(record, i, file));
 
   const lockPath = `${file}.lock`;
-  let lock: fs.FileHandle;
-  try {
-    lock = await fs.open(lockPath, 'wx', 0o600);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+  let lock: fs.FileHandle | null = null;
+  for (let attempt = 0; lock === null; attempt++) {
+    try {
+      lock = await fs.open(lockPath, 'wx', 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError(err, lockPath);
+      // A lock left by a process that no longer runs (killed mid-append) is stale: the append
+      // it guarded either reached the file whole or is cut off, which verification below finds.
+      if (attempt === 0 && (await staleLock(lockPath))) {
+        await fs.rm(lockPath, { force: true });
+        continue;
+      }
       throw new RollmarkError(
         'LEDGER_LOCKED',
         'another rollmark process is appending to the ledger; if none is running, delete this lock file',
         { file: lockPath },
       );
     }
-    throw ioError(err, lockPath);
   }
   try {
     await lock.writeFile(`${process.pid}\n`);
@@ -267,5 +273,29 @@ function checkRecord(record: LedgerRecord, index: number, file: string): void {
     canonicalJson(record.data);
   } catch (err) {
     bad((err as Error).message);
+  }
+}
+
+/** True when a lock file names a process on this machine that is no longer running. */
+async function staleLock(lockPath: string): Promise<boolean> {
+  let text: string;
+  try {
+    text = await fs.readFile(lockPath, 'utf8');
+  } catch {
+    return false;
+  }
+  const pid = Number(text.trim());
+  // An empty lock is one whose writer died between creating and filling it, unless it is young
+  // enough to be a writer that is about to fill it.
+  if (text.trim() === '') {
+    const st = await fs.stat(lockPath).catch(() => null);
+    return st !== null && Date.now() - st.mtimeMs > 30_000;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }

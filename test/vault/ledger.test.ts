@@ -75,12 +75,22 @@ describe('appendLedger + readLedger', () => {
 
   it('refuses to append while another append holds the lock', async () => {
     const vault = await initVault(path.join(await tempDir(), 'vault'));
-    await fs.writeFile(vault.ledgerPath + '.lock', '12345\n');
+    // This very process holds it: a live writer.
+    await fs.writeFile(vault.ledgerPath + '.lock', `${process.pid}\n`);
     const err = await rejects(() => appendLedger(vault, RECORDS), 'LEDGER_LOCKED');
     expect(err.file).toBe(vault.ledgerPath + '.lock');
     await fs.rm(vault.ledgerPath + '.lock');
     await appendLedger(vault, RECORDS);
     await expect(fs.access(vault.ledgerPath + '.lock')).rejects.toThrow();
+  });
+
+  it('takes over a lock left by a process that no longer runs (killed mid-append)', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+    const vault = await initVault(path.join(await tempDir(), 'vault'));
+    await fs.writeFile(vault.ledgerPath + '.lock', `${dead}\n`);
+    await appendLedger(vault, RECORDS);
+    expect((await fs.readFile(vault.ledgerPath, 'utf8')).split('\n').filter(Boolean)).toHaveLength(RECORDS.length);
   });
 });
 
