@@ -392,7 +392,7 @@ async function writeCopies(
     // The buffer is reused once every copy has written its part.
     let pending = R;
     const written = () => {
-      if (--pending === 0) pool.give(b.data.buffer as ArrayBuffer);
+      if (--pending === 0) pool.give(b.data.buffer);
     };
     let at = 0;
     for (let j = 0; j < R; j++) {

@@ -22,8 +22,8 @@ export interface JobSetup {
 
 export type Job =
   | { kind: 'schema'; schema: SchemaFile; header: string[] }
-  | { kind: 'scan'; batch: ScanBatch; out: ArrayBuffer | null }
-  | { kind: 'mark'; batch: RowBatch; out: ArrayBuffer | null }
+  | { kind: 'scan'; batch: ScanBatch; out: ArrayBufferLike | null }
+  | { kind: 'mark'; batch: RowBatch; out: ArrayBufferLike | null }
   | { kind: 'profile'; header: string[]; sample: string[][] }
   | { kind: 'index'; entries: { size: number; lo: Uint32Array; hi: Uint32Array; id: Uint32Array } };
 
@@ -41,7 +41,7 @@ export class JobHandler {
     this.setup = setup;
   }
 
-  /** Runs a job; returns its result and the buffers a worker may transfer with it. */
+  /** Runs a job; returns its result and the buffers a worker may move with it. */
   run(job: Job): { result: JobResult; transfer: ArrayBuffer[] } {
     switch (job.kind) {
       case 'schema':
@@ -53,19 +53,19 @@ export class JobHandler {
       case 'scan': {
         this.hasher ??= new ScanHasher(this.resolved(), this.setup.keys);
         const r = this.hasher.hash(job.batch, job.out);
-        return { result: r, transfer: [r.ids.buffer as ArrayBuffer, ...r.spent] };
+        return { result: r, transfer: movable([r.ids.buffer, ...r.spent]) };
       }
       case 'mark': {
         this.resolved();
         this.renderer ??= createRenderer({ ...this.source!, keys: this.setup.keys, recipients: this.setup.recipients, cutoff: this.setup.cutoff });
         const r = this.renderer.render(job.batch, job.out);
-        return { result: r, transfer: [r.data.buffer as ArrayBuffer, r.ends.buffer as ArrayBuffer, ...r.spent] };
+        return { result: r, transfer: movable([r.data.buffer, r.ends.buffer, ...r.spent]) };
       }
       case 'profile':
         return { result: profilesToJSON(profileColumns(job.header, job.sample)), transfer: [] };
       case 'index': {
         const file = encodeIndex(job.entries);
-        return { result: file, transfer: [file.buffer as ArrayBuffer] };
+        return { result: file, transfer: movable([file.buffer]) };
       }
     }
   }
@@ -81,10 +81,15 @@ export function jobTransfer(job: Job): ArrayBuffer[] {
   switch (job.kind) {
     case 'scan':
     case 'mark':
-      return job.out === null ? [job.batch.buffer] : [job.batch.buffer, job.out];
+      return movable([job.batch.buffer, job.out]);
     case 'index':
-      return [job.entries.lo.buffer, job.entries.hi.buffer, job.entries.id.buffer] as ArrayBuffer[];
+      return movable([job.entries.lo.buffer, job.entries.hi.buffer, job.entries.id.buffer]);
     default:
       return [];
   }
+}
+
+/** The buffers that move with a message: shared ones are shared by posting them, not moved. */
+export function movable(buffers: (ArrayBufferLike | null)[]): ArrayBuffer[] {
+  return buffers.filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
 }

@@ -194,7 +194,7 @@ async function scan(
         if (r.ok[i * S + s] === 1) index[s].add(r.fingerprints[(i * S + s) * 2], r.fingerprints[(i * S + s) * 2 + 1], r.ids[i]);
       }
     }
-    pool.give(r.ids.buffer as ArrayBuffer);
+    pool.give(r.ids.buffer);
     for (const b of r.spent) pool.give(b);
   };
   const hashing = new OrderedJobs<ScanResult>(runner, merge);

@@ -16,8 +16,8 @@ export interface RowBatch {
   /** Order of the batch in the copy. */
   seq: number;
   rows: number;
-  /** The buffer under the three views below: posting the batch moves it, the result returns it. */
-  buffer: ArrayBuffer;
+  /** The buffer under the three views below (a pool's shared buffer): the result returns it. */
+  buffer: ArrayBufferLike;
   bytes: Uint8Array;
   /** rows + 1 offsets: row i is bytes [rowStart[i], rowStart[i + 1]), its LF last. */
   rowStart: Int32Array;
@@ -40,11 +40,11 @@ export interface RenderedBatch {
   data: Uint8Array;
   ends: Int32Array;
   /** Buffers done with (the batch's), for the caller to reuse. */
-  spent: ArrayBuffer[];
+  spent: ArrayBufferLike[];
 }
 
 /** Lays a batch of `rows` rows, `bytes` bytes and `columns` spanned columns out over `buffer`. */
-export function rowBatchViews(buffer: ArrayBuffer, rows: number, bytes: number, columns: number): { rowStart: Int32Array; spans: Int32Array; bytes: Uint8Array } {
+export function rowBatchViews(buffer: ArrayBufferLike, rows: number, bytes: number, columns: number): { rowStart: Int32Array; spans: Int32Array; bytes: Uint8Array } {
   const rowStart = new Int32Array(buffer, 0, rows + 1);
   const spans = new Int32Array(buffer, 4 * (rows + 1), rows * columns * 2);
   return { rowStart, spans, bytes: new Uint8Array(buffer, 4 * (rows + 1 + rows * columns * 2), bytes) };
@@ -145,7 +145,7 @@ export class BatchRenderer {
   private readonly slots: Int32Array;
   private slotsUsed = 0;
   private readonly varAt: Int32Array;
-  // Sized so that one row more always fits once VARIANT_SLOTS are used.
+  // Sized so that one row more always fits once `limits.variantSlots` are used.
   private readonly varOff: Int32Array;
   private readonly varLen: Int32Array;
   private varsUsed = 0;
@@ -204,7 +204,7 @@ export class BatchRenderer {
   }
 
   /** Marks a batch; the bytes go into `out` when it is large enough. */
-  render(batch: RowBatch, out: ArrayBuffer | null = null): RenderedBatch {
+  render(batch: RowBatch, out: ArrayBufferLike | null = null): RenderedBatch {
     const R = this.R;
     const n = batch.bytes.length;
     let extra = 0;
@@ -230,7 +230,7 @@ export class BatchRenderer {
     let total = 0;
     for (let j = 0; j < R; j++) total += this.pos[j] - (this.outAt + j * this.regionCap);
     const spent = [batch.buffer];
-    let buffer: ArrayBuffer;
+    let buffer: ArrayBufferLike;
     if (out !== null && out.byteLength >= total) {
       buffer = out;
     } else {

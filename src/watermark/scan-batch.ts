@@ -19,8 +19,8 @@ const QUOTE = 34;
 export interface ScanBatch {
   seq: number;
   rows: number;
-  /** The buffer under `spans` and `bytes`: posting the batch moves it, the result returns it. */
-  buffer: ArrayBuffer;
+  /** The buffer under `spans` and `bytes` (a pool's shared buffer): the result returns it. */
+  buffer: ArrayBufferLike;
   bytes: Uint8Array;
   /** Per row, one [start, end) pair per `scanColumns` column, relative to `bytes`, quotes included. */
   spans: Int32Array;
@@ -37,7 +37,7 @@ export interface ScanResult {
   /** First row whose key is empty (canonically), or -1. */
   badKey: number;
   /** Buffers done with (the batch's), for the caller to reuse. */
-  spent: ArrayBuffer[];
+  spent: ArrayBufferLike[];
 }
 
 /** Bytes of the results of a batch of `rows` rows. */
@@ -239,7 +239,7 @@ export class ScanHasher {
   }
 
   /** Hashes a batch; the results go into `into` when it is large enough. */
-  hash(batch: ScanBatch, into: ArrayBuffer | null = null): ScanResult {
+  hash(batch: ScanBatch, into: ArrayBufferLike | null = null): ScanResult {
     const { schema, ids, unique, fp } = this;
     const n = batch.rows;
     const C = this.cols.length;
@@ -247,7 +247,7 @@ export class ScanHasher {
     const S = schema.match.length;
     const size = scanResultSize(n, schema);
     const spent = [batch.buffer];
-    let buffer: ArrayBuffer;
+    let buffer: ArrayBufferLike;
     if (into !== null && into.byteLength >= size) {
       buffer = into;
     } else {
