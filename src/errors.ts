@@ -37,6 +37,7 @@ export type ErrorCode =
   | 'REGISTRY_DUPLICATE_KEY'
   | 'REGISTRY_BAD_KEY'
   | 'REGISTRY_UNSORTED'
+  | 'REGISTRY_MISMATCH'
   // leak lab: an attack spec or its arguments that cannot be applied
   | 'ATTACK_INVALID'
   // files

@@ -70,3 +70,14 @@ describe('rollmark issue and verify from the command line', () => {
     expect(c.err.join('')).toMatch(/usage: rollmark issue/);
   });
 });
+
+describe('rollmark trace --registry', () => {
+  it('accepts the registry a release was issued from and refuses another file', async () => {
+    const vault = path.join(dir, 'vault');
+    const ok = capture();
+    expect(await main(['trace', '--vault', vault, '--dump', path.join(dir, 'copias', 'PA.csv'), '--registry', path.join(dir, 'padron.csv'), '--quiet'], ok.io)).toBe(0);
+    const bad = capture();
+    expect(await main(['trace', '--vault', vault, '--dump', path.join(dir, 'copias', 'PA.csv'), '--registry', path.join(dir, 'partidos.csv')], bad.io)).toBe(1);
+    expect(bad.err.join('')).toMatch(/partidos\.csv: not the registry .* \[REGISTRY_MISMATCH\]/);
+  });
+});

@@ -2,10 +2,10 @@ import * as fs from 'node:fs/promises';
 import { RollmarkError, ioError } from '../../errors.js';
 import { parseSchema } from '../../schema/schema.js';
 import { issueRelease } from '../../watermark/issue.js';
-import { parseFlags, required, type CliIo } from '../args.js';
+import { parseFlags, positiveInt, required, type CliIo } from '../args.js';
 import { progressLine } from '../progress.js';
 
-const USAGE = 'rollmark issue --vault DIR --registry FILE --recipients FILE --release ID --out DIR [--schema FILE] [--json] [--quiet]';
+const USAGE = 'rollmark issue --vault DIR --registry FILE --recipients FILE --release ID --out DIR [--schema FILE] [--json] [--workers N] [--quiet]';
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
   const flags = parseFlags(
@@ -19,6 +19,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       schema: { type: 'string' },
       json: { type: 'boolean' },
       quiet: { type: 'boolean' },
+      workers: { type: 'string' },
     },
     USAGE,
   );
@@ -46,6 +47,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     outDir: out,
     schema,
     schemaFile: flags.schema,
+    workers: flags.workers === undefined ? undefined : positiveInt(flags.workers, 'workers', USAGE),
     onProgress: (phase, rows) => progress(`${phase === 'check' ? 'checking' : 'writing'} ${rows.toLocaleString('en-US')} rows`),
   });
   progress(null);

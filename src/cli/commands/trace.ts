@@ -2,12 +2,12 @@ import * as fs from 'node:fs/promises';
 import { ioError } from '../../errors.js';
 import { traceDump } from '../../attribution/trace.js';
 import type { TraceReport } from '../../attribution/report.js';
-import { parseFlags, required, type CliIo } from '../args.js';
+import { parseFlags, positiveInt, required, type CliIo } from '../args.js';
 import { progressLine } from '../progress.js';
 import { RollmarkError } from '../../errors.js';
 
 const USAGE =
-  'rollmark trace --vault DIR --dump FILE [--release ID] [--registry FILE] [--report FILE] [--html FILE] [--json] [--bound P] [--quiet]';
+  'rollmark trace --vault DIR --dump FILE [--release ID] [--registry FILE] [--report FILE] [--html FILE] [--json] [--bound P] [--workers N] [--lang es|en] [--quiet]';
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
   const flags = parseFlags(
@@ -23,6 +23,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       bound: { type: 'string' },
       lang: { type: 'string' },
       quiet: { type: 'boolean' },
+      workers: { type: 'string' },
     },
     USAGE,
   );
@@ -33,12 +34,14 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     bound = Number(flags.bound);
     if (!(bound > 0 && bound < 1)) throw new RollmarkError('USAGE', `--bound must be a number in (0, 1), got '${flags.bound}'\nusage: ${USAGE}`);
   }
+  if (flags.registry !== undefined) await checkRegistry(vault, flags.registry, flags.release);
   const progress = progressLine(io, flags.quiet === true);
   const report = await traceDump({
     vault,
     dump,
     release: flags.release,
     bound,
+    workers: flags.workers === undefined ? undefined : positiveInt(flags.workers, 'workers', USAGE),
     onProgress: (rows) => progress(`reading ${rows.toLocaleString('en-US')} rows`),
   });
   progress(null);
@@ -51,6 +54,37 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   if (flags.json) io.stdout.write(json);
   else if (!flags.quiet) io.stdout.write(formatTraceSummary(report));
   return 0;
+}
+
+/**
+ * `--registry`: trace never needs the registry (the vault keeps what it needs), but an
+ * investigator who holds one can have it checked against the signed ledger: it must be the file
+ * the release (or one of the releases) was issued from.
+ */
+async function checkRegistry(vaultDir: string, registry: string, release: string | undefined): Promise<void> {
+  const { createHash } = await import('node:crypto');
+  const { createReadStream } = await import('node:fs');
+  const { openVault } = await import('../../vault/vault.js');
+  const { readLedger } = await import('../../vault/ledger.js');
+  const vault = await openVault(vaultDir);
+  const hash = createHash('sha256');
+  try {
+    for await (const chunk of createReadStream(registry, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  } catch (err) {
+    throw ioError(err, registry);
+  }
+  const sha = hash.digest('hex');
+  const releases = (await readLedger(vault.ledgerPath, vault.publicKey)).filter(
+    (e) => e.type === 'release' && (release === undefined || e.data.release === release),
+  );
+  const issuedFrom = releases.some((e) => (e.data.registry as { sha256?: string } | undefined)?.sha256 === sha);
+  if (!issuedFrom) {
+    throw new RollmarkError(
+      'REGISTRY_MISMATCH',
+      `not the registry ${release === undefined ? 'any release in the ledger' : `release '${release}'`} was issued from (sha256 ${sha})`,
+      { file: registry },
+    );
+  }
 }
 
 async function writeOut(file: string, text: string): Promise<void> {
