@@ -38,6 +38,7 @@ export type ErrorCode =
   | 'REGISTRY_BAD_KEY'
   | 'REGISTRY_UNSORTED'
   | 'REGISTRY_MISMATCH'
+  | 'REGISTRY_BAD_ROW'
   // leak lab: an attack spec or its arguments that cannot be applied
   | 'ATTACK_INVALID'
   // files

@@ -137,9 +137,9 @@ export function resolveSchema(schema: SchemaFile, header: string[], registryFile
     for (const name of m.families) {
       if ((BUILTIN_FRAGILE_FAMILIES as readonly string[]).includes(name)) {
         fragile.add(name as FragileFamily);
-      } else if (custom[name] !== undefined) {
+      } else if (Object.hasOwn(custom, name)) {
         robust.push({ name, groups: custom[name], anchored: false });
-      } else if (BUILTIN_ROBUST_FAMILIES[name] !== undefined) {
+      } else if (Object.hasOwn(BUILTIN_ROBUST_FAMILIES, name)) {
         robust.push({ name, ...parseFamilyText(name, BUILTIN_ROBUST_FAMILIES[name]) });
       } else {
         fail(`unknown family '${name}' for column '${m.column}' (define it under 'families')`, schemaFile);

@@ -5,6 +5,7 @@ import { blake3KeyedBlock, blake3KeyWords } from '../keys/blake3.js';
 import { matchValue, type Fingerprinter } from '../code/match-index.js';
 import type { ResolvedSchema } from '../schema/schema.js';
 import type { GroupView } from './group-rows.js';
+import { RollmarkError } from '../errors.js';
 import { deriveMxIneIdentity } from '../presets/mx-ine/canary.js';
 
 /**
@@ -72,6 +73,8 @@ export interface CanaryContext {
   unique: UniqueHasher;
   /** Canary keys already made in this release. */
   canaryKeys: Set<string>;
+  /** The registry, named in errors. */
+  file?: string;
 }
 
 /**
@@ -161,6 +164,7 @@ export function composeCanaries(ctx: CanaryContext, groupValue: string, rows: Gr
   for (let i = 0; i < n; i += stride) sampleRows.push(i);
   const sampleOf = (col: number) => sampleRows.map((i) => rows.cell(i, col));
 
+  let failure: string | null = null;
   for (let c = 0; c < count; c++) {
     let canary: Canary | null = null;
     for (let attempt = 0; attempt < MAX_ATTEMPTS && canary === null; attempt++) {
@@ -175,7 +179,16 @@ export function composeCanaries(ctx: CanaryContext, groupValue: string, rows: Gr
       }
       for (const col of schema.unique) fields[col] = freshLike(sampleOf(col), draws);
       fields[schema.key] = freshLike(sampleOf(schema.key), draws);
-      if (schema.preset === 'mx-ine') deriveMxIneIdentity(schema.columns, fields, birthRow, (n) => draws.below(n));
+      if (schema.preset === 'mx-ine') {
+        // A source row whose identity fields break the preset's rules (a CURP with an unknown
+        // state, a date that is not one) cannot lend its person: draw other rows instead.
+        try {
+          deriveMxIneIdentity(schema.columns, fields, birthRow, (n) => draws.below(n));
+        } catch (err) {
+          failure ??= err instanceof Error ? err.message : String(err);
+          continue;
+        }
+      }
 
       const key = canonicalKey(fields[schema.key]);
       if (key === '' || ctx.canaryKeys.has(key)) continue;
@@ -211,6 +224,13 @@ export function composeCanaries(ctx: CanaryContext, groupValue: string, rows: Gr
       canary = { fields, insertAt, recordId: ctx.ids.id, hashHi: ctx.ids.hashHi, hashLo: ctx.ids.hashLo, fingerprints };
     }
     if (canary !== null) out.push(canary);
+    else if (failure !== null && out.length === 0 && c === count - 1) {
+      throw new RollmarkError(
+        'REGISTRY_BAD_ROW',
+        `no canary can be composed in group '${groupValue}': its rows break the ${schema.preset} identity rules (${failure})`,
+        { file: ctx.file },
+      );
+    }
   }
   return out;
 }

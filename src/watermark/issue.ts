@@ -264,6 +264,7 @@ async function writeCopies(
     taken: scan.taken,
     unique: new UniqueHasher(keys.index),
     canaryKeys: new Set<string>(),
+    file: opts.registry,
   };
   const plan = planCanaries(scan.groups, schema.canaries.per, schema.canaries.maxShare);
   const canaryTable: CanaryTable = { groups: [] };
