@@ -505,7 +505,7 @@ async function mainProcess() {
   const snap = path.join(snapDir, 'index.js');
   const distHash = hash.digest('hex').slice(0, 16);
   const keepWork = opt('work') !== undefined;
-  const work = path.resolve(opt('work', fs.mkdtempSync(path.join(os.tmpdir(), 'rollmark-lab-'))));
+  const work = path.resolve(opt('work') ?? fs.mkdtempSync(path.join(os.tmpdir(), 'rollmark-lab-')));
   const cleanup = () => {
     fs.rmSync(snapDir, { recursive: true, force: true });
     if (!keepWork) fs.rmSync(work, { recursive: true, force: true });

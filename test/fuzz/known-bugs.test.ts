@@ -1,7 +1,7 @@
 /**
  * Bugs the fuzz tests found, one minimal reproduction each, kept as regression tests now that
- * they are fixed: each states the behaviour the contract asks for. (harness.ts still counts any
- * recurrence under `knownBugs`.)
+ * they are fixed: each states the behaviour the contract asks for. (The fuzz harness fails on
+ * any recurrence too: control characters, crash messages and stray usage errors are failures.)
  */
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
