@@ -76,7 +76,6 @@ interface Labels {
   nullTardosText: (n: string, sd: string, who: string, v: string, z: string, p: string) => string;
   nullPTitle: (who: string, stat: string) => string;
   nullCurveTardos: string;
-  nullCurveP: string;
   valueNote: string;
   peers: string;
   sdUnit: string;
@@ -208,7 +207,6 @@ const EN: Labels = {
     `An innocent recipient's Tardos score is a sum of ${n} independent terms of mean 0 and variance 1: mean 0, standard deviation ${sd}. ${who} scores ${v}, ${z} standard deviations from that mean. The bell only orients the eye: the bound (${p}) is computed on the exact distribution of the terms, whose tail is heavier than a bell's.`,
   nullPTitle: (who, stat) => `${who}: its bound (statistic ${stat}) against where innocent recipients land`,
   nullCurveTardos: 'innocent recipients (mean 0, sd √n)',
-  nullCurveP: 'innocent recipients: beyond 10⁻ˣ with probability ≤ 10⁻ˣ',
   valueNote:
     'Value: the recipient\'s value of the statistic that gave its bound. An innocent recipient\'s Tardos score averages 0; its log-likelihood ratios (llr) average well below 0, by an amount the dump fixes, so the bound, not the sign of the value, is what to read.',
   peers: 'other recipients',
@@ -339,7 +337,6 @@ const ES: Labels = {
     `El puntaje de Tardos de un destinatario inocente es una suma de ${n} términos independientes de media 0 y varianza 1: media 0, desviación estándar ${sd}. ${who} obtiene ${v}, a ${z} desviaciones estándar de esa media. La campana solo orienta la vista: la cota (${p}) se calcula sobre la distribución exacta de los términos, cuya cola es más pesada que la de una campana.`,
   nullPTitle: (who, stat) => `${who}: su cota (estadístico ${stat}) frente a donde quedan los destinatarios inocentes`,
   nullCurveTardos: 'destinatarios inocentes (media 0, d. e. √n)',
-  nullCurveP: 'destinatarios inocentes: más allá de 10⁻ˣ con probabilidad ≤ 10⁻ˣ',
   valueNote:
     'Valor: el valor del estadístico que dio la cota del destinatario. El puntaje de Tardos de un destinatario inocente promedia 0; sus razones de verosimilitud logarítmicas (llr) promedian bastante menos que 0, en una cantidad que fija el volcado, así que lo que se lee es la cota, no el signo del valor.',
   peers: 'otros destinatarios',

@@ -1,7 +1,4 @@
-import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { RollmarkError } from '../errors.js';
 import type { Vault } from '../vault/vault.js';
@@ -23,6 +20,7 @@ import {
   type ShardState,
 } from './trace-shard.js';
 import type { TraceReport } from './report.js';
+import { compiledWorkerFile } from '../compiled-worker.js';
 
 export { DEFAULT_BOUND, COVERAGE, COLLAPSE_MIN_OBSERVATIONS } from './trace-shard.js';
 
@@ -144,16 +142,7 @@ function resolveWorkers(workers: number | undefined, plan: ShardPlan): number {
  * in the calling thread, one after the other, with the same results.
  */
 export function traceWorkerFile(): string | null {
-  let here: string;
-  try {
-    here = fileURLToPath(import.meta.url);
-  } catch {
-    return null;
-  }
-  const ext = path.extname(here);
-  if (ext !== '.js' && ext !== '.cjs' && ext !== '.mjs') return null;
-  const file = path.join(path.dirname(here), `trace-worker${ext}`);
-  return fs.existsSync(file) ? file : null;
+  return compiledWorkerFile('trace-worker');
 }
 
 interface WorkerMessage {

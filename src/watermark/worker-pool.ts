@@ -1,10 +1,8 @@
-import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { RollmarkError, type ErrorCode } from '../errors.js';
 import { JobHandler, jobTransfer, type Job, type JobResult, type JobSetup } from './jobs.js';
+import { compiledWorkerFile } from '../compiled-worker.js';
 
 /**
  * Where issue's jobs run: the calling thread, or a pool of worker threads. Callers submit jobs
@@ -47,16 +45,7 @@ export function resolveWorkers(workers: number | undefined, registryBytes: numbe
  * calling thread does the work instead.
  */
 export function workerFile(): string | null {
-  let here: string;
-  try {
-    here = fileURLToPath(import.meta.url);
-  } catch {
-    return null;
-  }
-  const ext = path.extname(here);
-  if (ext !== '.js' && ext !== '.cjs' && ext !== '.mjs') return null;
-  const file = path.join(path.dirname(here), `issue-worker${ext}`);
-  return fs.existsSync(file) ? file : null;
+  return compiledWorkerFile('issue-worker');
 }
 
 /** Starts `threads` workers when there is more than one and the worker file exists. */
