@@ -5,14 +5,16 @@
  * that trace's memory does not grow with the dump.
  *
  *   npm run bench:90m                                  (builds, then 90,000,000 rows)
- *   npm run bench:90m -- --out /big/disk [--skip-issue] [--rows N] [--keep] [--dry-run]
+ *   npm run bench:90m -- --out /big/disk [--recipients N] [--naive-copy] [--rows N] [--keep] [--dry-run]
  *
  * It checks the disk (fs.statfs on --out's file system) and the memory first, and refuses with the
  * figures when there is not enough. The disk estimate comes from the bytes a row of a small
- * synthetic sample measured now:
- *   full run:      registry + 7 issued copies at once (the peak, while issue writes)     ~ 8 x registry
- *   --skip-issue:  registry + 1 copy (issue to one recipient, so there is a marked dump
- *                  to trace) + the naive-copy baseline's output                        ~ 3 x registry
+ * synthetic sample measured now: the peak is while issue writes every copy beside the registry,
+ * registry + N copies (N = --recipients, default 7: ~8 x registry, ~150 GB at 90M rows; with
+ * --recipients 2, ~3 x registry), or later registry + the leaker's copy + the id-less leaks
+ * (~0.75 x registry) when that is more. The naive csv-parse -> csv-stringify copy baseline (another
+ * registry-sized file, and ~20 minutes at 90M rows) runs only with --naive-copy; `npm run bench`
+ * measures it at 1M rows.
  * Leaks are made by streaming (bench/lib.mjs leak): `rollmark simulate` holds the table in memory.
  * Expect hours on 2 cores (see bench/README.md).
  *
@@ -29,12 +31,12 @@ import {
 import { RECIPIENTS, headerLines, runSuite, stepsTable, warningLines, writeResults } from './run.mjs';
 
 const USAGE =
-  'usage: node bench/bench-90m.mjs [--rows N] [--out DIR] [--skip-issue] [--seed S] [--keep] [--dry-run] [--series 1000000,10000000] [--leaks stream|simulate]';
+  'usage: node bench/bench-90m.mjs [--rows N] [--out DIR] [--recipients N] [--naive-copy] [--seed S] [--keep] [--dry-run] [--series 1000000,10000000] [--leaks stream|simulate]';
 const GIB = 1024 ** 3;
 
 const a = parseArgs(
   process.argv.slice(2),
-  { rows: 'number', out: 'string', 'skip-issue': 'boolean', seed: 'string', keep: 'boolean', 'dry-run': 'boolean', series: 'string', leaks: 'string', help: 'boolean' },
+  { rows: 'number', out: 'string', recipients: 'number', 'naive-copy': 'boolean', seed: 'string', keep: 'boolean', 'dry-run': 'boolean', series: 'string', leaks: 'string', help: 'boolean' },
   USAGE,
 );
 if (a.help) {
@@ -45,7 +47,9 @@ if (a.help) {
 useSnapshot();
 const rows = Math.round(a.rows ?? 90_000_000);
 const seed = a.seed ?? 'bench';
-const skipIssue = a['skip-issue'] === true;
+const recipients = a.recipients ?? RECIPIENTS.length;
+if (!(Number.isInteger(recipients) && recipients >= 2 && recipients <= RECIPIENTS.length)) die(`--recipients must be 2 to ${RECIPIENTS.length}`);
+const naiveCopy = a['naive-copy'] === true;
 const series = (a.series ?? '1000000,10000000')
   .split(',')
   .map((x) => Math.round(Number(x.replaceAll('_', ''))))
@@ -60,11 +64,14 @@ const bytesPerRow = sampleBytes / SAMPLE;
 const registryBytes = rows * bytesPerRow;
 // A copy is the registry plus canaries (about 1 in 10,000 rows, at least one a section, at most 2%).
 const copyBytes = registryBytes * 1.01;
-const recipients = skipIssue ? 1 : RECIPIENTS.length;
-// The peak is while issue writes every copy beside the registry. With --skip-issue the naive copy
-// baseline (registry-sized, deleted at once) comes before issue, so the peak is registry + one
-// registry-sized file, then registry + one copy + (DuckDB spill, if any).
-const peakBytes = skipIssue ? registryBytes + Math.max(registryBytes, copyBytes) + 0.5 * registryBytes : registryBytes + recipients * copyBytes;
+// The peak: issue writing every copy beside the registry; or, after it, the registry, the leaker's
+// copy and the id-less leaks (the full id-less copy is ~70% of a copy) plus DuckDB's spill; or,
+// with --naive-copy, the registry and its naive copy.
+const peakBytes = Math.max(
+  registryBytes + recipients * copyBytes,
+  registryBytes + copyBytes + 0.8 * copyBytes + 0.25 * registryBytes,
+  naiveCopy ? 2 * registryBytes : 0,
+);
 const needDisk = peakBytes * 1.05 + 1 * GIB;
 // Memory: DuckDB's join holds a hash table over every key of the registry (about 50-60 bytes a
 // key), trace and issue stay at a few hundred MB whatever the size; 2 GiB for the rest.
@@ -77,7 +84,7 @@ const fsInfo = statfsSync(dir);
 const freeDisk = Number(fsInfo.bavail) * Number(fsInfo.bsize);
 const freeMemory = availableMemory();
 
-log(`rollmark bench at ${int(rows)} rows${skipIssue ? ' (--skip-issue: one recipient, key-present dump only)' : `, ${recipients} recipients`}`);
+log(`rollmark bench at ${int(rows)} rows, ${recipients} recipients${naiveCopy ? ', with the naive-copy baseline' : ''}`);
 log(`  sample: ${fixed(bytesPerRow, 1)} bytes a row -> registry ${fmtBytes(registryBytes)}, each copy ${fmtBytes(copyBytes)}`);
 log(`  disk:   need ${fmtBytes(needDisk)} in ${dir} (peak ${fmtBytes(peakBytes)} + 5% + 1 GiB), free ${fmtBytes(freeDisk)}`);
 log(`  memory: need ${fmtBytes(needMemory)} available, have ${fmtBytes(freeMemory)}`);
@@ -87,7 +94,7 @@ const problems = [];
 if (freeDisk < needDisk) {
   problems.push(
     `not enough disk in ${scratch.temporary ? path.dirname(dir) : scratch.dir}: need about ${fmtBytes(needDisk)}, ${fmtBytes(freeDisk)} free.` +
-      (skipIssue ? '' : ` Point --out at a larger disk, or add --skip-issue (about ${fmtBytes(registryBytes * 2.5 * 1.05 + GIB)}).`),
+      (recipients > 2 ? ` Point --out at a larger disk, or issue to fewer recipients: --recipients 2 needs about ${fmtBytes((registryBytes + 2 * copyBytes) * 1.05 + GIB)}.` : ''),
   );
 }
 if (freeMemory < needMemory) problems.push(`not enough memory: need about ${fmtBytes(needMemory)} available, ${fmtBytes(freeMemory)} is.`);
@@ -107,7 +114,7 @@ let main;
 let fatal = null;
 const seriesResults = [];
 try {
-  main = await runSuite({ rows, seed, dir: path.join(dir, 'main'), skipIssue, leaks: a.leaks ?? 'stream', tag: '' });
+  main = await runSuite({ rows, seed, dir: path.join(dir, 'main'), recipients, naiveCopy, leaks: a.leaks ?? 'stream', tag: '' });
   // Free the disk before the series: nothing of the full-size run is needed any more.
   if (!a.keep) await rm(path.join(dir, 'main'), { recursive: true, force: true });
 
@@ -121,9 +128,9 @@ try {
     const vault = path.join(sdir, 'vault');
     const copies = path.join(sdir, 'copies');
     const rec = path.join(sdir, 'recipients.csv');
-    const who = skipIssue ? [['SOLO', 'The only recipient']] : RECIPIENTS;
+    const who = RECIPIENTS.slice(0, recipients);
     writeFileSync(rec, `id,name\n${who.map(([id, name]) => `${id},${name}`).join('\n')}\n`);
-    const leaker = skipIssue ? 'SOLO' : 'MC';
+    const leaker = recipients === RECIPIENTS.length ? 'MC' : who[who.length - 1][0];
     const entry = { rows: size };
     const run = async (label, cmd, args, opts) => {
       log(`[series ${int(size)}] ${label} ...`);
@@ -205,7 +212,7 @@ const seriesTable = markdownTable(
 );
 const hours = (Date.now() - t0) / 3600e3;
 const md = [
-  `# rollmark bench, ${int(rows)} rows${skipIssue ? ' (--skip-issue)' : ''}`,
+  `# rollmark bench, ${int(rows)} rows, ${recipients} recipients`,
   '',
   ...headerLines(machine, { command, registry: main.registry, seed, leakMode: main.leakMode, load }),
   `- total time: ${fixed(hours, 2)} h; scratch: ${dir}`,
@@ -224,7 +231,7 @@ writeResults('latest-90m', md, {
   command,
   machine,
   rssMethod: rssMethod(),
-  params: { rows, seed, skipIssue, leakMode: main.leakMode, series },
+  params: { rows, seed, recipients, naiveCopy, leakMode: main.leakMode, series },
   load,
   estimate: { bytesPerRow, registryBytes, copyBytes, needDisk, freeDisk, needMemory, freeMemory },
   registry: { rows, bytes: main.registry.bytes, bytesPerRow: main.registry.bytesPerRow },

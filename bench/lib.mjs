@@ -509,10 +509,15 @@ const NORMALIZERS = {
  * A leak made by streaming, for registries too large for `rollmark simulate` (which holds the
  * table in memory): keep each row with probability --sample (a seeded xorshift, so the same seed
  * gives the same leak), drop columns, normalise cells.
+ *
+ * Lines without a double quote (every line of a synthetic registry and its copies) are split on
+ * the delimiter directly, which is ~15x faster than csv-parse -> csv-stringify and matters at 90M
+ * rows; a line with a quote is parsed by csv-parse (sync) and written back with the same quoting
+ * rule as csv-stringify's default (quote a cell holding the delimiter, a quote or a line break). A
+ * quoted line break (a record over two lines) stops the task: this fast path cannot follow it.
  */
 async function taskLeak(a) {
-  const { parse } = await import('csv-parse');
-  const { stringify } = await import('csv-stringify');
+  const { parse } = await import('csv-parse/sync');
   const fraction = a.sample ?? 1;
   const drop = new Set(a.drop ? a.drop.split('+') : []);
   const steps = a.normalize ? a.normalize.split('+').map((s) => NORMALIZERS[s] ?? die(`unknown normalize step ${s}`)) : [];
@@ -524,34 +529,53 @@ async function taskLeak(a) {
     seed ^= seed << 5;
     return (seed >>> 0) / 4294967296;
   };
+  const NEEDS_QUOTES = /[",\r\n]/;
+  const cellOut = (v) => (NEEDS_QUOTES.test(v) ? `"${v.replaceAll('"', '""')}"` : v);
+  const cellsOf = (line, lineNo) => {
+    if (!line.includes('"')) return line.split(',');
+    const quotes = line.split('"').length - 1;
+    if (quotes % 2 !== 0) die(`${a.copy}:${lineNo}: a quoted field spans lines; the streaming leak cannot follow it`);
+    return parse(line, { relax_column_count: true })[0] ?? [];
+  };
   let keepIdx = null;
   let rows = 0;
-  const shape = new Transform({
-    objectMode: true,
-    transform(rec, _e, cb) {
-      if (keepIdx === null) {
-        keepIdx = rec.map((h, i) => (drop.has(h) ? -1 : i)).filter((i) => i >= 0);
-        return cb(null, keepIdx.map((i) => rec[i]));
-      }
-      if (fraction < 1 && rnd() >= fraction) return cb();
-      rows++;
-      cb(
-        null,
-        keepIdx.map((i) => {
-          let v = rec[i] ?? '';
-          for (const f of steps) v = f(v);
-          return v;
-        }),
-      );
-    },
-  });
-  await pipeline(
-    createReadStream(a.copy, { highWaterMark: 1 << 20 }),
-    parse({ relax_column_count: true }),
-    shape,
-    stringify(),
-    createWriteStream(a.out, { highWaterMark: 1 << 20 }),
-  );
+  let lineNo = 0;
+  let rest = '';
+  const out = createWriteStream(a.out, { highWaterMark: 1 << 20 });
+  const write = (s) => (out.write(s) ? null : new Promise((resolve) => out.once('drain', resolve)));
+  const take = (line) => {
+    lineNo++;
+    if (line.endsWith('\r')) line = line.slice(0, -1);
+    if (keepIdx === null) {
+      const header = cellsOf(line, lineNo);
+      keepIdx = header.map((h, i) => (drop.has(h) ? -1 : i)).filter((i) => i >= 0);
+      return keepIdx.map((i) => cellOut(header[i])).join(',') + '\n';
+    }
+    if (line === '') return '';
+    if (fraction < 1 && rnd() >= fraction) return '';
+    rows++;
+    const rec = cellsOf(line, lineNo);
+    let s = '';
+    for (let k = 0; k < keepIdx.length; k++) {
+      let v = rec[keepIdx[k]] ?? '';
+      for (const f of steps) v = f(v);
+      s += (k === 0 ? '' : ',') + cellOut(v);
+    }
+    return s + '\n';
+  };
+  for await (const chunk of createReadStream(a.copy, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
+    const lines = (rest + chunk).split('\n');
+    rest = lines.pop();
+    let buf = '';
+    for (const line of lines) buf += take(line);
+    const p = write(buf);
+    if (p) await p;
+  }
+  if (rest !== '') {
+    const p = write(take(rest));
+    if (p) await p;
+  }
+  await new Promise((resolve, reject) => out.end((err) => (err ? reject(err) : resolve())));
   return { rows, bytes: sizeOf(a.out) };
 }
 

@@ -50,6 +50,9 @@ export interface TraceReport {
     rows: number;
     rowsMatched: number;
     rowsRejected: number;
+    /** Rows repeating a record already counted (or sharing its 32-bit code identity): read once. */
+    rowsDuplicate: number;
+    /** Rows that matched no record of the release that matched most rows. */
     rowsForeign: number;
     format: DumpFormat;
   };

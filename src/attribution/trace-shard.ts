@@ -791,7 +791,11 @@ export function finishTrace(
       release = null;
     }
   }
-  const rowsMatched = Math.max(0, ...merged.map((m) => m.rowsMatched));
+  // The dump's rows are counted against the release that matched most of them: matched, repeats
+  // of a record already counted (or of its 32-bit code identity), and the rest foreign.
+  const best = merged.reduce<MergedRelease | null>((b, m) => (b === null || m.rowsMatched > b.rowsMatched ? m : b), null);
+  const rowsMatched = best?.rowsMatched ?? 0;
+  const rowsDuplicate = best?.rowsDuplicate ?? 0;
   const report: Omit<TraceReport, 'signature'> = {
     version: 1,
     tool: 'rollmark',
@@ -802,7 +806,8 @@ export function finishTrace(
       rows: rows + rowsRejected,
       rowsMatched,
       rowsRejected,
-      rowsForeign: rows - rowsMatched,
+      rowsDuplicate,
+      rowsForeign: Math.max(0, rows - rowsMatched - rowsDuplicate),
       format: dump.format,
     },
     release,

@@ -33,6 +33,7 @@ function report(verdict: TraceReport['verdict'], suspects: Suspect[], over: Part
       sha256: 'ab'.repeat(32),
       rows: 1234,
       rowsMatched: 1200,
+      rowsDuplicate: 0,
       rowsRejected: 4,
       rowsForeign: 30,
       format: { gzip: true, encoding: 'latin1', delimiter: '\t', hasHeader: false, header: null, columns: 23 },
