@@ -21,7 +21,7 @@
  *      [--scenarios single,2-majority,3-majority,3-minority,3-coin,3-interleave,5-majority]
  *      [--stats tardos,llr(0.05),llr(0.125),llr(0.25)] [--cutoffs 0.001,0.01,...] [--seed 1]
  *   Without a build: bundle the attribution core and point ROLLMARK_STATS_DIR at it:
- *   npx tsup src/attribution/chernoff.ts src/attribution/evidence.ts src/attribution/bias.ts \
+ *   npx tsup src/attribution/chernoff.ts src/attribution/evidence.ts src/code/bias.ts \
  *     src/attribution/scores.ts --format esm -d /tmp/st --no-config
  *   ROLLMARK_STATS_DIR=/tmp/st node bench/efficiency.mjs
  */

@@ -495,7 +495,7 @@ async function taskDuckJoin(a) {
   return { rows: Number(r.getRows()[0][0]), bytes: sizeOf(a.dump) + sizeOf(a.registry) };
 }
 
-// The same cell normalisations as rollmark's leak lab (src/lab/attacks.ts), so a streamed leak
+// The same cell normalisations as rollmark's leak lab (src/lab/cell-normalizers.ts), so a streamed leak
 // reads like a simulated one.
 const NON_ASCII = /[^\x00-\x7f]/;
 const UNTIDY_SPACE = /\s\s|^\s|\s$|[^\S ]/;

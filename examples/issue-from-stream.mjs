@@ -60,7 +60,7 @@ for (const c of issued.copies) console.log(`  ${c.recipient} ${c.file} ${c.rows}
 const publicKey = await loadPublicKey(path.join(vault.dir, 'issuer.pub'));
 for (const c of issued.copies) {
   const receipt = JSON.parse(await fsp.readFile(c.receipt, 'utf8'));
-  if (!verifyDocument(receipt, publicKey) || receipt.sha256 !== c.sha256) {
+  if (!verifyDocument(receipt, publicKey, 'receipt') || receipt.sha256 !== c.sha256) {
     console.error(`issue-from-stream: receipt ${c.receipt} does not verify`);
     process.exit(1);
   }

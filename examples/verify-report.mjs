@@ -4,7 +4,8 @@
 // A court, a journalist or the accused party gets report.json and issuer.pub (64 hex
 // characters); no vault, no secret. loadPublicKey reads and checks the key file; verifyDocument
 // checks the Ed25519 signature over the canonical JSON (RFC 8785) of every other field, so the
-// report may be re-indented or its keys reordered, but any changed value fails.
+// report may be re-indented or its keys reordered, but any changed value fails; with 'report' it
+// also checks that the document is a trace report (the issuer signs receipts with the same key).
 //
 //   node examples/verify-report.mjs issuer.pub report.json   # exit 0 valid, 1 not
 //   node examples/verify-report.mjs [OUT_DIR]                # makes a report first, then verifies it
@@ -22,7 +23,7 @@ async function verify(publicKeyFile, reportFile) {
   } catch (err) {
     throw new Error(`${reportFile}: ${err.code === 'ENOENT' ? 'no such file' : `not JSON (${err.message})`}`);
   }
-  return { report, valid: verifyDocument(report, publicKey) };
+  return { report, valid: verifyDocument(report, publicKey, 'report') };
 }
 
 let [publicKeyFile, reportFile] = process.argv.slice(2);
@@ -36,7 +37,7 @@ if (demo) {
 try {
   const { report, valid } = await verify(publicKeyFile, reportFile);
   if (!valid) {
-    console.log(`INVALID: ${reportFile} is not signed by the key in ${publicKeyFile} (altered, or signed by another key)`);
+    console.log(`INVALID: ${reportFile} is not a trace report signed by the key in ${publicKeyFile} (altered, signed by another key, or another kind of document)`);
     process.exit(1);
   }
   const top = report.suspects?.[0];

@@ -3,49 +3,53 @@
  * CSV_QUOTE_NOT_CLOSED), the file, line and column where they apply, and a one-line message.
  * The CLI prints `format()` and exits with `exitCode`; nothing else reaches the user.
  */
-export type ErrorCode =
+/** Every code a RollmarkError can carry (README's error-code table lists exactly these). */
+export const ERROR_CODES = [
   // usage (exit 2)
-  | 'USAGE'
+  'USAGE',
   // vault and keys
-  | 'VAULT_EXISTS'
-  | 'VAULT_MISSING'
-  | 'VAULT_PERMISSIONS'
-  | 'VAULT_CORRUPT'
+  'VAULT_EXISTS',
+  'VAULT_MISSING',
+  'VAULT_PERMISSIONS',
+  'VAULT_CORRUPT',
   // ledger, receipts, reports
-  | 'LEDGER_BAD_JSON'
-  | 'LEDGER_BAD_SIGNATURE'
-  | 'LEDGER_BROKEN_CHAIN'
-  | 'LEDGER_BAD_ENTRY'
-  | 'LEDGER_LOCKED'
-  | 'RELEASE_REUSED'
-  | 'RELEASE_UNKNOWN'
-  | 'RECEIPT_INVALID'
-  | 'REPORT_INVALID'
-  | 'PUBLIC_KEY_INVALID'
+  'LEDGER_BAD_JSON',
+  'LEDGER_BAD_SIGNATURE',
+  'LEDGER_BROKEN_CHAIN',
+  'LEDGER_BAD_ENTRY',
+  'LEDGER_LOCKED',
+  'RELEASE_REUSED',
+  'RELEASE_UNKNOWN',
+  'RECEIPT_INVALID',
+  'REPORT_INVALID',
+  'PUBLIC_KEY_INVALID',
   // schema and inputs
-  | 'SCHEMA_INVALID'
-  | 'RECIPIENTS_INVALID'
-  | 'CSV_QUOTE_NOT_CLOSED'
-  | 'CSV_INVALID_CLOSING_QUOTE'
-  | 'CSV_INVALID_OPENING_QUOTE'
-  | 'CSV_COLUMN_COUNT'
-  | 'CSV_ENCODING'
-  | 'CSV_MISSING_COLUMN'
-  | 'CSV_EMPTY'
-  | 'CSV_MALFORMED'
-  | 'DUMP_NOT_TABULAR'
-  | 'REGISTRY_DUPLICATE_KEY'
-  | 'REGISTRY_BAD_KEY'
-  | 'REGISTRY_UNSORTED'
-  | 'REGISTRY_MISMATCH'
-  | 'REGISTRY_BAD_ROW'
+  'SCHEMA_INVALID',
+  'RECIPIENTS_INVALID',
+  'CSV_QUOTE_NOT_CLOSED',
+  'CSV_INVALID_CLOSING_QUOTE',
+  'CSV_INVALID_OPENING_QUOTE',
+  'CSV_COLUMN_COUNT',
+  'CSV_ENCODING',
+  'CSV_MISSING_COLUMN',
+  'CSV_EMPTY',
+  'CSV_MALFORMED',
+  'DUMP_NOT_TABULAR',
+  'REGISTRY_DUPLICATE_KEY',
+  'REGISTRY_BAD_KEY',
+  'REGISTRY_UNSORTED',
+  'REGISTRY_MISMATCH',
+  'REGISTRY_BAD_ROW',
   // leak lab: an attack spec or its arguments that cannot be applied
-  | 'ATTACK_INVALID'
+  'ATTACK_INVALID',
   // files
-  | 'FILE_NOT_FOUND'
-  | 'FILE_EXISTS'
-  | 'IO_ERROR'
-  | 'INTERNAL';
+  'FILE_NOT_FOUND',
+  'FILE_EXISTS',
+  'IO_ERROR',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export interface ErrorPlace {
   file?: string;

@@ -6,7 +6,7 @@
  *   trace: dump -> matching -> attribution (symbols, scores, bound) -> signed report
  * The CLI (`rollmark`) is a thin layer over these functions.
  */
-export { RollmarkError, type ErrorCode } from './errors.js';
+export { RollmarkError, ERROR_CODES, type ErrorCode } from './errors.js';
 
 // keys and vault
 export { blake3KeyWords, blake3KeyedBlock } from './keys/blake3.js';
@@ -14,7 +14,14 @@ export { deriveReleaseKey, type KeyPurpose } from './keys/derive.js';
 export { generateSigningKey, publicKeyOf, signBytes, verifyBytes, canonicalJson } from './keys/sign.js';
 export { initVault, openVault, checkVaultPermissions, type Vault } from './vault/vault.js';
 export { readLedger, verifyLedger, appendLedger, type LedgerEntry, type LedgerRecord } from './vault/ledger.js';
-export { signDocument, verifyDocument, loadPublicKey } from './vault/documents.js';
+export {
+  signDocument,
+  verifyDocument,
+  loadPublicKey,
+  loadSignedDocument,
+  documentKind,
+  type SignedDocumentKind,
+} from './vault/documents.js';
 
 // CSV I/O: the byte scanner of the hot path and the general csv-parse path
 export * from './csv/index.js';
@@ -61,5 +68,7 @@ export { DEFAULT_STATISTICS, parseStatistic, type Statistic } from './attributio
 
 // the leak lab
 export { simulateLeak, parseAttacks, applyAttacks, type AttackSpec } from './lab/simulate.js';
-export { readTable, writeTable, collude, type Table } from './lab/attacks.js';
-export { biasFromUniform, DEFAULT_CUTOFF } from './attribution/bias.js';
+export { readTable, writeTable } from './lab/table-files.js';
+export { collude } from './lab/collude.js';
+export type { Table } from './lab/table.js';
+export { biasFromUniform, DEFAULT_CUTOFF } from './code/bias.js';

@@ -33,7 +33,8 @@
  */
 import { RollmarkError } from '../errors.js';
 import type { Evidence, Histogram } from './evidence.js';
-import { BIAS_SCALE, EXACT_SUM_LIMIT, statisticName, termTable } from './scores.js';
+import { BIAS_SCALE } from '../code/bias.js';
+import { EXACT_SUM_LIMIT, statisticName, termTable } from './scores.js';
 
 const LN10 = Math.LN10;
 const MARGIN = 2 ** -33;

@@ -36,6 +36,8 @@ export interface DumpStats {
   rowsRejected: number;
   /** The first ten rejected lines and why. */
   rejectedExamples: { line: number; reason: string }[];
+  /** Bytes of the file read so far by `rows()` (compressed bytes for gzip): for progress. */
+  bytesRead?: number;
 }
 export interface DumpSource {
   path: string;
@@ -322,12 +324,12 @@ class RowReader {
   }
 }
 
-function byteStream(path: string, gzip: boolean): Readable {
+function byteStream(path: string, gzip: boolean): Readable & { fileBytes?: () => number } {
   const src = createReadStream(path, { highWaterMark: 1 << 16 });
   if (!gzip) return src;
   const gz = createGunzip();
   pipeline(src, gz, () => {});
-  return gz;
+  return Object.assign(gz, { fileBytes: () => src.bytesRead });
 }
 
 const zlibFailure = (err: unknown): string | null => {
@@ -349,6 +351,7 @@ class DumpSourceImpl implements DumpSource {
     s.rowsRead = 0;
     s.rowsRejected = 0;
     s.rejectedExamples = [];
+    s.bytesRead = 0;
     return this.read(s);
   }
 
@@ -369,6 +372,7 @@ class DumpSourceImpl implements DumpSource {
           return;
         }
         if (next.done) break;
+        stats.bytesRead = stream.fileBytes !== undefined ? stream.fileBytes() : (stats.bytesRead ?? 0) + next.value.length;
         yield* reader.push(next.value);
         if (reader.lines > maxLines) return;
       }

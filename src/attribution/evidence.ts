@@ -22,8 +22,8 @@
  * bound rests on is between distinct positions.
  */
 import { RollmarkError } from '../errors.js';
+import { BIAS_SCALE } from '../code/bias.js';
 import {
-  BIAS_SCALE,
   BIN_COUNT,
   DEFAULT_STATISTICS,
   parseStatistic,

@@ -82,6 +82,7 @@ interface Labels {
   dumpHeading: string;
   rows: string;
   matched: string;
+  duplicate: string;
   foreign: string;
   rejected: string;
   dumpChartTitle: string;
@@ -214,7 +215,8 @@ const EN: Labels = {
   dumpHeading: 'The dump examined',
   rows: 'Rows read',
   matched: 'Matched to a record of the release',
-  foreign: 'Foreign (not matched, or a record seen before)',
+  duplicate: 'Repeats (a record already counted)',
+  foreign: 'Foreign (matched no record of the release)',
   rejected: 'Unreadable',
   dumpChartTitle: 'What the rows of the dump turned out to be',
   file: 'File',
@@ -344,7 +346,8 @@ const ES: Labels = {
   dumpHeading: 'El volcado examinado',
   rows: 'Filas leídas',
   matched: 'Vinculadas a un registro de la entrega',
-  foreign: 'Ajenas (sin vínculo, o un registro ya contado)',
+  duplicate: 'Repetidas (registro ya contado)',
+  foreign: 'Ajenas (sin vínculo con un registro de la entrega)',
   rejected: 'Ilegibles',
   dumpChartTitle: 'Qué resultaron ser las filas del volcado',
   file: 'Archivo',
@@ -669,12 +672,14 @@ function subjectMark(s: Suspect, sx: number, base: number, curveH: number, right
   );
 }
 
-/** One stacked bar: matched / foreign / rejected rows. */
+/** One stacked bar: matched / repeated / foreign / rejected rows. */
 function dumpChart(report: TraceReport, L: Labels, F: Fmt): string {
   const d = report.dump;
   const total = Math.max(1, d.rows);
   const segs = [
     { key: 'matched', v: d.rowsMatched, color: '#2e7d4f', label: L.matched },
+    // Reports signed before rowsDuplicate existed have none.
+    { key: 'duplicate', v: d.rowsDuplicate ?? 0, color: '#8cc4a0', label: L.duplicate },
     { key: 'foreign', v: d.rowsForeign, color: '#d08a1c', label: L.foreign },
     { key: 'rejected', v: d.rowsRejected, color: '#9aa4af', label: L.rejected },
   ];
@@ -989,6 +994,7 @@ ${dumpChart(report, L, F)}
 <tr><th scope="row">${esc(L.format)}</th><td>${esc(L.formatText(d.format))}</td></tr>
 <tr><th scope="row">${esc(L.rows)}</th><td class="num" id="rows" data-value="${d.rows}">${F.n(d.rows)}</td></tr>
 <tr><th scope="row">${esc(L.matched)}</th><td class="num" id="rows-matched" data-value="${d.rowsMatched}">${F.n(d.rowsMatched)}</td></tr>
+<tr><th scope="row">${esc(L.duplicate)}</th><td class="num" id="rows-duplicate" data-value="${d.rowsDuplicate ?? 0}">${F.n(d.rowsDuplicate ?? 0)}</td></tr>
 <tr><th scope="row">${esc(L.foreign)}</th><td class="num" id="rows-foreign" data-value="${d.rowsForeign}">${F.n(d.rowsForeign)}</td></tr>
 <tr><th scope="row">${esc(L.rejected)}</th><td class="num" id="rows-rejected" data-value="${d.rowsRejected}">${F.n(d.rowsRejected)}</td></tr>
 </tbody></table>

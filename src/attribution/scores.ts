@@ -2,7 +2,7 @@
  * Per-position score terms of the attribution statistics.
  *
  * At an observed code position the dump shows a symbol y in {0,1}; the position's bias is the
- * 16-bit integer P (p = P / 65536, see bias.ts) and a recipient's symbol x is 1 with probability
+ * 16-bit integer P (p = P / 65536, see code/bias.ts) and a recipient's symbol x is 1 with probability
  * exactly p. A statistic adds, for every observed position, a term that depends only on (y, P, x):
  *
  * - `tardos`: the symmetric Tardos score (Skoric, Vladimirova, Celik & Talstra, "Tardos
@@ -27,9 +27,8 @@
  */
 
 import { RollmarkError } from '../errors.js';
+import { BIAS_SCALE } from '../code/bias.js';
 
-/** Biases are 16-bit: P in [1, 65535], p = P / BIAS_SCALE. */
-export const BIAS_SCALE = 65536;
 /** Histogram bins over (y, P): bin = y * BIAS_SCALE + P (P = 0 is never used). */
 export const BIN_COUNT = 2 * BIAS_SCALE;
 /** Terms are multiples of this (2^-20); see the header comment. */

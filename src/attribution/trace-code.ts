@@ -12,8 +12,7 @@
  * against blake3KeyedBlock and CodeBook.
  */
 import { blake3KeyWords } from '../keys/blake3.js';
-import { biasFromUniform } from './bias.js';
-import { BIAS_SCALE } from './scores.js';
+import { BIAS_SCALE, biasFromUniform } from '../code/bias.js';
 
 const IV0 = 0x6a09e667;
 const IV1 = 0xbb67ae85;
@@ -276,8 +275,9 @@ export function blake3Keyed4(keyWords: Uint32Array, m0: number, counter: number,
 }
 
 /**
- * CodeBook.load + symbols for a one-block slot stream: the same block and the same bias (bias.ts
- * biasFromUniform, its two constants computed once: the same doubles), read straight from it.
+ * CodeBook.load + symbols for a one-block slot stream: the same block and the same bias
+ * (code/bias.ts biasFromUniform, its two constants computed once: the same doubles), read
+ * straight from it.
  */
 export class FastCode {
   private readonly keyWords: Uint32Array;

@@ -272,6 +272,8 @@ class RowFeeder {
   private readonly maxFields: number;
   private readonly lineKnown: boolean;
   private sinceProgress = 0;
+  /** Bytes of the file read so far for this feeder's rows (compressed bytes for gzip), for progress. */
+  bytes = 0;
 
   constructor(
     private readonly dialect: Dialect,
@@ -279,7 +281,7 @@ class RowFeeder {
     private readonly claiming: boolean,
     private readonly counters: ReadCounters,
     startsFile: boolean,
-    private readonly onProgress?: (rows: number) => void,
+    private readonly onProgress?: (rows: number, bytes?: number) => void,
   ) {
     this.decoding = dialect.decoding;
     this.headerPending = startsFile && dialect.hasHeader;
@@ -367,7 +369,7 @@ class RowFeeder {
     for (let i = 0; i < cores.length; i++) cores[i].observe(view);
     if (this.onProgress !== undefined && ++this.sinceProgress === 1 << 16) {
       this.sinceProgress = 0;
-      this.onProgress(this.counters.rows);
+      this.onProgress(this.counters.rows, this.bytes);
     }
   };
 }
@@ -434,6 +436,7 @@ async function scanRange(plan: ShardPlan, feeder: RowFeeder, start: number, end:
   });
   await readRange(plan.file, start, end, (buf) => {
     hash?.update(buf);
+    feeder.bytes += buf.length;
     feeder.chunk(buf);
     scanner.push(buf, feeder.record);
   });
@@ -449,6 +452,7 @@ async function scanGzip(plan: ShardPlan, feeder: RowFeeder, counters: ReadCounte
   raw.pipe(gz);
   try {
     for await (const chunk of gz as AsyncIterable<Buffer>) {
+      feeder.bytes = raw.bytesRead;
       feeder.chunk(chunk);
       scanner.push(chunk, feeder.record);
     }
@@ -488,7 +492,12 @@ export function makeCores(plan: ShardPlan): ReleaseCore[] {
 }
 
 /** Runs one shard job in this thread: the row core over the range, with the scanner. */
-export async function runShardJob(plan: ShardPlan, job: ShardJob, onProgress?: (rows: number) => void, earlier?: ShardClaims): Promise<ShardResult> {
+export async function runShardJob(
+  plan: ShardPlan,
+  job: ShardJob,
+  onProgress?: (rows: number, bytes?: number) => void,
+  earlier?: ShardClaims,
+): Promise<ShardResult> {
   const cores = makeCores(plan);
   const counters: ReadCounters = { rows: 0, rowsRejected: 0, rejectedExamples: [] };
   const hash = job.hash ? createHash('sha256') : null;
@@ -573,7 +582,8 @@ export interface TraceShardOptions {
    * Default: this shard reads the bytes before it itself, record ids only.
    */
   earlier?: ShardClaims;
-  onProgress?: (rows: number) => void;
+  /** Rows read so far, and the bytes of the range read so far. */
+  onProgress?: (rows: number, bytes?: number) => void;
 }
 
 /**

@@ -11,7 +11,7 @@ const { plan, job, progress } = workerData as { plan: ShardPlan; job: ShardJob; 
 const port = parentPort!;
 
 // No top-level await: the CommonJS build has none.
-runShardJob(rehydratePlan(plan), job, progress ? (rows) => port.postMessage({ type: 'progress', rows }) : undefined).then(
+runShardJob(rehydratePlan(plan), job, progress ? (rows, bytes) => port.postMessage({ type: 'progress', rows, bytes }) : undefined).then(
   (result) => port.postMessage({ type: 'done', result }),
   (err: unknown) => {
     const e = err instanceof RollmarkError ? err : new RollmarkError('INTERNAL', (err as Error)?.stack ?? String(err));

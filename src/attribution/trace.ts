@@ -52,7 +52,12 @@ export interface TraceOptions {
   /** Implicate when pValue <= bound (default 1e-9). */
   bound?: number;
   now?: () => Date;
-  onProgress?: (rows: number) => void;
+  /**
+   * Called as the rows start to be read (0, 0) and every 65,536 rows with the rows read so far
+   * and, where known, the bytes of the file read so far (compressed bytes for a gzip dump), to
+   * set against the file's size.
+   */
+  onProgress?: (rows: number, bytes?: number) => void;
   /**
    * Worker threads for an uncompressed dump: default one per core (at most 4) for dumps of
    * 32 MiB or more; 1 reads in the calling thread. Results do not depend on it.
@@ -76,6 +81,7 @@ const HASH_COST = 0.1;
 export async function traceDump(opts: TraceOptions): Promise<TraceReport> {
   const bound = checkBound(opts.bound);
   const prepared = await prepareTrace(opts);
+  opts.onProgress?.(0, 0);
   const { states, sha256 } = await readDump(prepared, opts);
   return finishTrace(prepared, states, { bound, now: opts.now, sha256 });
 }
@@ -116,7 +122,7 @@ async function readGeneral(prepared: PreparedTrace, opts: TraceOptions): Promise
     rows++;
     view.fields = fields;
     for (const core of cores) core.observe(view);
-    if (opts.onProgress && (rows & 0xffff) === 0) opts.onProgress(rows);
+    if (opts.onProgress && (rows & 0xffff) === 0) opts.onProgress(rows, dump.stats.bytesRead);
   }
   const counters = { rows, rowsRejected: dump.stats.rowsRejected, rejectedExamples: dump.stats.rejectedExamples.map((e) => ({ offset: -1, ...e })) };
   const state = shardState(plan, cores, counters, { start: 0, end: plan.size }, 0, dump.format.encoding);
@@ -148,18 +154,27 @@ export function traceWorkerFile(): string | null {
 interface WorkerMessage {
   type: 'progress' | 'done' | 'error';
   rows?: number;
+  bytes?: number;
   result?: ShardResult;
   error?: { code: string; message: string; file?: string; line?: number; column?: number | string };
 }
 
-async function runJobs(plan: ShardPlan, jobs: ShardJob[], onProgress?: (rows: number) => void): Promise<ShardResult[]> {
+async function runJobs(plan: ShardPlan, jobs: ShardJob[], onProgress?: (rows: number, bytes?: number) => void): Promise<ShardResult[]> {
   const file = traceWorkerFile();
   const done: number[] = jobs.map(() => 0);
-  const report = onProgress ? () => onProgress(done.reduce((a, b) => a + b, 0)) : undefined;
+  // Bytes of each job's own range read (claim passes are not counted: their ranges sum to the file).
+  const read: number[] = jobs.map(() => 0);
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  const report = onProgress ? () => onProgress(sum(done), sum(read)) : undefined;
+  const track = (k: number) => (rows: number, bytes?: number) => {
+    done[k] = rows;
+    read[k] = bytes ?? read[k];
+    report?.();
+  };
   if (file === null) {
     const results: ShardResult[] = [];
     for (let k = 0; k < jobs.length; k++) {
-      results.push(await runShardJob(plan, jobs[k], report && ((rows) => ((done[k] = rows), report()))));
+      results.push(await runShardJob(plan, jobs[k], report && track(k)));
     }
     return results;
   }
@@ -178,8 +193,7 @@ async function runJobs(plan: ShardPlan, jobs: ShardJob[], onProgress?: (rows: nu
             w.on('message', (m: WorkerMessage) => {
               started = true;
               if (m.type === 'progress') {
-                done[k] = m.rows ?? 0;
-                report?.();
+                track(k)(m.rows ?? 0, m.bytes);
               } else if (m.type === 'done') {
                 settled = true;
                 resolve(m.result!);
@@ -193,7 +207,7 @@ async function runJobs(plan: ShardPlan, jobs: ShardJob[], onProgress?: (rows: nu
               settled = true;
               // A worker that could not start (no message yet): the job runs in this thread.
               if (!started && !(err instanceof RollmarkError)) {
-                runShardJob(plan, job, report && ((rows) => ((done[k] = rows), report()))).then(resolve, reject);
+                runShardJob(plan, job, report && track(k)).then(resolve, reject);
               } else reject(err);
             });
             w.on('exit', (code) => {

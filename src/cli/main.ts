@@ -18,9 +18,12 @@ const USAGE = `usage: rollmark <command> [options]
 commands:
   init     --vault DIR                              create an issuer's vault
   synth    --rows N --out FILE [--seed S] [--preset mx-ine] [--states 09,25] [--as-of YYYY-MM-DD]
+           [--quiet]
   issue    --vault DIR --registry FILE --recipients FILE --release ID --out DIR [--schema FILE]
-  trace    --vault DIR --dump FILE [--release ID] [--report FILE] [--html FILE] [--json]
-  verify   --vault DIR | --public-key FILE  (--ledger FILE | --receipt FILE | --report FILE)
+           [--json] [--workers N] [--quiet] [--resume]
+  trace    --vault DIR --dump FILE [--release ID] [--registry FILE] [--report FILE] [--html FILE]
+           [--json] [--bound P] [--workers N] [--lang es|en] [--quiet]
+  verify   --vault DIR | --public-key FILE  (--ledger FILE | --receipt FILE | --report FILE) [--json]
            (--vault DIR alone checks the vault's own ledger)
   simulate --copies A.csv,B.csv --attacks SPEC --seed S --out FILE [--tsv] [--latin1] [--gzip] [--no-header]`;
 

@@ -1,7 +1,8 @@
 /**
  * Simulated leaks: issued copies in, one published dump out, made by a pipeline of attacks from
- * attacks.ts. Attacks are plain JSON (`AttackSpec`) so that benchmarks and tests can store them,
- * and have a compact one-line form for the CLI (`parseAttacks`).
+ * attacks.ts, cell-normalizers.ts, family-collapse.ts and collude.ts. Attacks are plain JSON
+ * (`AttackSpec`) so that benchmarks and tests can store them, and have a compact one-line form
+ * for the CLI (`parseAttacks`).
  *
  * Everything is held in memory: this is a lab tool for test-sized data (up to about a million
  * rows), not something to run over a national registry.
@@ -12,11 +13,6 @@ import { RollmarkError } from '../errors.js';
 import { MX_INE_SCHEMA } from '../presets/mx-ine/schema.js';
 import { BUILTIN_ROBUST_FAMILIES } from '../schema/families/index.js';
 import {
-  collapseToLong,
-  collapseToShort,
-  collude,
-  COLLUSION_STRATEGIES,
-  createRng,
   dedupe,
   dropColumns,
   duplicateRows,
@@ -25,23 +21,19 @@ import {
   firstN,
   keepColumns,
   mixForeign,
-  normalize,
-  NORMALIZE_STEPS,
   randomN,
-  readTable,
   renameColumns,
   sampleFraction,
   shuffleColumns,
   shuffleRows,
   whereColumn,
-  type CollusionStrategy,
-  type ColumnGroups,
-  type NormalizeStep,
-  type Rng,
-  type Table,
-  type WriteOptions,
-  writeTable,
 } from './attacks.js';
+import { normalize, NORMALIZE_STEPS, type NormalizeStep } from './cell-normalizers.js';
+import { collapseToLong, collapseToShort, type ColumnGroups } from './family-collapse.js';
+import { collude, COLLUSION_STRATEGIES, type CollusionStrategy } from './collude.js';
+import { createRng, type Rng } from './rng.js';
+import type { Table } from './table.js';
+import { readTable, writeTable, type WriteOptions } from './table-files.js';
 
 /** Groups to collapse: given inline, or a built-in robust family by name (e.g. mx-street-types). */
 export type CollapseGroups = ColumnGroups | { column: string; family: string };

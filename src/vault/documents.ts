@@ -23,9 +23,14 @@ export function signDocument<T extends object>(doc: T, signingKey: Uint8Array): 
   return { ...body, signature } as T & { signature: string };
 }
 
-/** True when `doc` is an object whose `signature` is valid for the rest of it under `publicKey`. */
-export function verifyDocument(doc: unknown, publicKey: Uint8Array): boolean {
+/**
+ * True when `doc` is an object whose `signature` is valid for the rest of it under `publicKey`,
+ * and, when `kind` is given, a document of that kind (documentKind): an issuer signs receipts and
+ * trace reports with one key, so the signature alone does not tell a receipt from a report.
+ */
+export function verifyDocument(doc: unknown, publicKey: Uint8Array, kind?: SignedDocumentKind): boolean {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return false;
+  if (kind !== undefined && documentKind(doc) !== kind) return false;
   const { signature, ...body } = doc as Record<string, unknown>;
   if (typeof signature !== 'string') return false;
   const sig = parseHex(signature, 64);
@@ -64,11 +69,39 @@ export async function loadPublicKey(file: string): Promise<Uint8Array> {
 export type SignedDocumentKind = 'receipt' | 'report';
 
 const INVALID: Record<SignedDocumentKind, ErrorCode> = { receipt: 'RECEIPT_INVALID', report: 'REPORT_INVALID' };
+const KIND_NAME: Record<SignedDocumentKind, string> = { receipt: 'receipt', report: 'trace report' };
+
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/** What a document lacks to be of `kind` (its shape, not its signature); empty when nothing. */
+function missingFor(doc: Record<string, unknown>, kind: SignedDocumentKind): string[] {
+  if (kind === 'receipt') return doc.type === 'receipt' ? [] : ["type 'receipt'"];
+  const missing: string[] = [];
+  if (doc.version === undefined) missing.push('version');
+  if (doc.tool !== 'rollmark') missing.push("tool 'rollmark'");
+  if (typeof doc.verdict !== 'string') missing.push('verdict');
+  if (!Array.isArray(doc.suspects)) missing.push('suspects');
+  if (!isObject(doc.dump)) missing.push('dump');
+  return missing;
+}
+
+/**
+ * The kind of an issuer-signed document by its shape: a receipt has `type: 'receipt'`; a trace
+ * report has `version`, `tool: 'rollmark'`, a `verdict`, `suspects` and `dump`. Null for neither.
+ * The signature is not checked here (verifyDocument).
+ */
+export function documentKind(doc: unknown): SignedDocumentKind | null {
+  if (!isObject(doc)) return null;
+  if (missingFor(doc, 'receipt').length === 0) return 'receipt';
+  if (missingFor(doc, 'report').length === 0) return 'report';
+  return null;
+}
 
 /**
  * Reads a signed JSON document from `file` and verifies it; returns the parsed document.
  * Throws RECEIPT_INVALID or REPORT_INVALID (by `kind`) naming the file when it is not JSON, not an
- * object, has no signature, or the signature does not verify.
+ * object, not a document of that kind (documentKind: a receipt is not a report), has no
+ * signature, or the signature does not verify.
  */
 export async function loadSignedDocument(
   file: string,
@@ -90,6 +123,15 @@ export async function loadSignedDocument(
   }
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     throw new RollmarkError(code, `not a signed ${kind} (expected a JSON object)`, { file });
+  }
+  // An issuer signs receipts and reports with the same key: the kind is checked apart.
+  const found = documentKind(doc);
+  if (found !== kind) {
+    const what =
+      found !== null
+        ? `is a ${KIND_NAME[found]}, not a ${KIND_NAME[kind]}`
+        : `is not a ${KIND_NAME[kind]} (no ${missingFor(doc as Record<string, unknown>, kind).join(', ')})`;
+    throw new RollmarkError(code, what, { file });
   }
   const signature = (doc as Record<string, unknown>).signature;
   if (typeof signature !== 'string') throw new RollmarkError(code, `${kind} has no signature`, { file });

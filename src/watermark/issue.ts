@@ -22,6 +22,15 @@ import { composeCanaries, UniqueHasher, type Canary } from './canaries.js';
 import { CopySink } from './copy-sink.js';
 import { RowMarker } from './mark-row.js';
 import { readRecipients, type Recipient } from './recipients.js';
+import {
+  CLAIM_FILE,
+  clearUnrecordedRelease,
+  finishRecordedRelease,
+  newClaim,
+  recordedReleaseError,
+  removeStalePartials,
+  sweepStaleReleaseTemps,
+} from './recovery.js';
 import { scanRegistry, type RegistryScan } from './registry-scan.js';
 
 export interface IssueOptions {
@@ -39,13 +48,28 @@ export interface IssueOptions {
   cutoff?: number;
   /** The clock for the ledger and receipts (tests pin it). */
   now?: () => Date;
-  onProgress?: (phase: 'check' | 'write', rows: number) => void;
+  /**
+   * At the start of each pass over the registry (check, then write; rows 0) and every 65,536
+   * rows: the rows so far and, where the pass knows it (write), the registry's bytes read so far,
+   * to set against its size.
+   */
+  onProgress?: (phase: 'check' | 'write', rows: number, bytes?: number) => void;
   /**
    * Threads that mark rows: 1 marks in the calling thread; n > 1 starts n worker threads while
    * the calling thread reads the registry, composes canaries and writes the copies. Default: one
    * per core for large registries, 1 for small ones. The copies are the same bytes either way.
    */
   workers?: number;
+  /**
+   * Finish a release an interrupted run (killed, or failed after its ledger append) left
+   * half-done. When the ledger records the release, nothing is marked again: every copy it names
+   * must be in `outDir`, under its final name or as the complete dot-named temporary copy the run
+   * left, with the size and sha256 the ledger records; those are renamed into place and the
+   * missing receipts written (a copy that does not check out fails the resume, naming it). When the
+   * ledger does not record it, the release is issued from the start. Default false: a release the
+   * ledger records fails RELEASE_REUSED.
+   */
+  resume?: boolean;
 }
 
 export interface IssuedCopy {
@@ -64,6 +88,8 @@ export interface IssueResult {
   registryRows: number;
   canaries: number;
   copies: IssuedCopy[];
+  /** True when `resume` finished a release the ledger had recorded already. */
+  resumed?: boolean;
 }
 
 /** Receipt given to a recipient with its copy: what it received, signed by the issuer. */
@@ -94,16 +120,17 @@ export async function issueRelease(opts: IssueOptions): Promise<IssueResult> {
   const now = opts.now ?? (() => new Date());
   const cutoff = opts.cutoff ?? DEFAULT_CUTOFF;
 
+  // Temporary release data of runs that were killed or ran out of disk: never part of a release.
+  await sweepStaleReleaseTemps(vault);
   const ledger = await readLedger(vault.ledgerPath, vault.publicKey);
-  if (ledger.some((e) => e.data.release === opts.release)) {
-    throw new RollmarkError('RELEASE_REUSED', `release '${opts.release}' was already issued; a release id can be issued once`, {
-      file: vault.ledgerPath,
-    });
+  const recorded = ledger.filter((e) => e.data.release === opts.release);
+  if (recorded.length > 0) {
+    if (opts.resume) return finishRecordedRelease(vault, opts, recipients, recorded);
+    throw await recordedReleaseError(vault, opts, recorded);
   }
-  const releaseDir = vault.releaseDir(opts.release);
-  if (await exists(releaseDir)) {
-    throw new RollmarkError('RELEASE_REUSED', `release '${opts.release}' already has data in the vault`, { file: releaseDir });
-  }
+  // Release data with no ledger entry: an issue of this id under way (refused), or debris of an
+  // interrupted one (removed: the ledger never recorded it).
+  await clearUnrecordedRelease(vault, opts.release);
   await fsp.mkdir(opts.outDir, { recursive: true }).catch((err) => {
     throw ioError(err, opts.outDir);
   });
@@ -133,6 +160,7 @@ async function issueWith(
   cutoff: number,
   now: () => Date,
 ): Promise<IssueResult> {
+  opts.onProgress?.('check', 0);
   const scan = await scanRegistry(opts.registry, keys, opts.schema, opts.schemaFile, (n) => opts.onProgress?.('check', n), runner);
   // The column profiles need only the sample: a job of its own, done while the copies are written.
   const profiles = runner.run<string>({ kind: 'profile', header: scan.header, sample: scan.sample }, 8);
@@ -152,6 +180,9 @@ async function issueWith(
   scan.index = [];
 
   const sinks = recipients.map((r) => new CopySink(path.join(opts.outDir, `${r.id}.csv`)));
+  const claim = newClaim();
+  let releaseData = false;
+  let appended = false;
   try {
     const written = await writeCopies(opts, scan, keys, recipients, sinks, cutoff, runner);
     const shas: string[] = [];
@@ -160,7 +191,8 @@ async function issueWith(
     const manifest = await writeReleaseData(vault, opts, scan, recipients, written.canaryTable, cutoff, await profiles, {
       entries,
       files: await Promise.all(indexFiles),
-    });
+    }, claim);
+    releaseData = true;
     const time = now().toISOString();
     await appendLedger(
       vault,
@@ -183,6 +215,8 @@ async function issueWith(
       ],
       { now: () => new Date(time) },
     );
+    appended = true;
+    await fsp.rm(path.join(vault.releaseDir(opts.release), CLAIM_FILE), { force: true }).catch(() => undefined);
 
     const copies: IssuedCopy[] = [];
     for (let j = 0; j < recipients.length; j++) {
@@ -214,10 +248,34 @@ async function issueWith(
         canaries: written.perRecipient[j],
       });
     }
+    await removeStalePartials(opts.outDir, recipients.map((r) => r.id));
     return { release: opts.release, registryRows: scan.rows, canaries: written.canaryCount, copies };
   } catch (err) {
+    // Recorded (or perhaps recorded, when the append itself failed): the temporary copies are what
+    // the ledger names; keep them for --resume.
+    const recorded = appended || (releaseData ? await isRecorded(vault, opts.release) : false);
+    if (recorded === null) throw err; // the ledger cannot be read: leave everything as it is
+    if (recorded) {
+      if (!(err instanceof RollmarkError)) throw err;
+      throw new RollmarkError(
+        err.code,
+        `${err.message}; release '${opts.release}' is recorded in the ledger: run the same rollmark issue command with --resume to finish it`,
+        { file: err.file, line: err.line, column: err.column },
+      );
+    }
     await Promise.all(sinks.map((s) => s.abort().catch(() => undefined)));
+    // Not recorded: the release data this run put in the vault is not part of any release.
+    if (releaseData) await clearUnrecordedRelease(vault, opts.release, claim.nonce).catch(() => undefined);
     throw err;
+  }
+}
+
+/** Whether the ledger records `release`; null when the ledger cannot be read. */
+async function isRecorded(vault: Vault, release: string): Promise<boolean | null> {
+  try {
+    return (await readLedger(vault.ledgerPath, vault.publicKey)).some((e) => e.data.release === release);
+  } catch {
+    return null;
   }
 }
 
@@ -357,6 +415,7 @@ async function writeCopies(
     }
   };
 
+  opts.onProgress?.('write', 0, 0);
   await readRegistry(
     opts.registry,
     () => undefined,
@@ -373,7 +432,7 @@ async function writeCopies(
       }
       rows.add(r);
       done++;
-      if (opts.onProgress && (done & 0xffff) === 0) opts.onProgress('write', done);
+      if (opts.onProgress && (done & 0xffff) === 0) opts.onProgress('write', done, r.offset);
     },
     sendReady,
   );
@@ -413,13 +472,38 @@ async function writeReleaseData(
   cutoff: number,
   profiles: string,
   index: { entries: number[]; files: Uint8Array[] },
+  claim: { nonce: string },
+): Promise<{ sha256: string }> {
+  const finalDir = vault.releaseDir(opts.release);
+  const tempDir = path.join(path.dirname(finalDir), `.${opts.release}.partial-${process.pid}-${claim.nonce}`);
+  await ensurePrivateDir(vault.releasesDir);
+  try {
+    return await fillReleaseData(tempDir, finalDir, vault, opts, scan, recipients, canaries, cutoff, profiles, index, claim);
+  } catch (err) {
+    // A failed write (a full disk) leaves no temporary folder behind.
+    await fsp.rm(tempDir, { recursive: true, force: true }).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function fillReleaseData(
+  tempDir: string,
+  finalDir: string,
+  vault: Vault,
+  opts: IssueOptions,
+  scan: RegistryScan,
+  recipients: Recipient[],
+  canaries: CanaryTable,
+  cutoff: number,
+  profiles: string,
+  index: { entries: number[]; files: Uint8Array[] },
+  claim: { nonce: string },
 ): Promise<{ sha256: string }> {
   const { createHash } = await import('node:crypto');
-  const finalDir = vault.releaseDir(opts.release);
-  const tempDir = path.join(path.dirname(finalDir), `.${opts.release}.partial-${process.pid}`);
-  await fsp.rm(tempDir, { recursive: true, force: true });
-  await ensurePrivateDir(vault.releasesDir);
   await ensurePrivateDir(tempDir);
+  // Names this run until the ledger records the release: the next issue of this id can tell an
+  // issue under way from the debris of a killed one (recovery.ts).
+  await writePrivateFile(path.join(tempDir, CLAIM_FILE), JSON.stringify(claim));
   const indexFiles: string[] = [];
   const entries = index.entries;
   for (let s = 0; s < index.files.length; s++) {
@@ -442,9 +526,24 @@ async function writeReleaseData(
   };
   const text = JSON.stringify(manifest);
   await writePrivateFile(path.join(tempDir, 'manifest.json'), text);
-  await fsp.rename(tempDir, finalDir).catch((err) => {
-    throw ioError(err, finalDir);
-  });
+  // The rename claims the release id: it fails when vault/releases/<id> exists (not empty).
+  const claimId = async (): Promise<boolean> => {
+    try {
+      await fsp.rename(tempDir, finalDir);
+      return true;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOTEMPTY' || code === 'EEXIST') return false;
+      throw ioError(err, finalDir);
+    }
+  };
+  if (!(await claimId())) {
+    // Another run's data appeared meanwhile: refused if it is live or recorded, else debris.
+    await clearUnrecordedRelease(vault, opts.release);
+    if (!(await claimId())) {
+      throw new RollmarkError('RELEASE_REUSED', `release '${opts.release}' is being issued by another rollmark process right now`, { file: finalDir });
+    }
+  }
   return { sha256: createHash('sha256').update(text).digest('hex') };
 }
 
@@ -463,7 +562,7 @@ async function writeFileAtomic(file: string, text: string): Promise<void> {
     await fsp.writeFile(temp, text, { flag: 'w', mode: 0o644 });
     await fsp.rename(temp, file);
   } catch (err) {
-    await fsp.rm(temp, { force: true });
+    await fsp.rm(temp, { force: true }).catch(() => undefined);
     throw ioError(err, file);
   }
 }

@@ -45,13 +45,15 @@ const many = (k: number): string[][] => Array.from({ length: k }, (_, i) => PEOP
 describe('openDump: format sniffing', () => {
   it('reads a plain CSV with a header', async () => {
     const rows = many(50);
-    const d = await openDump(file([HEAD, ...rows].map((r) => r.join(',')).join('\n') + '\n'));
+    const text = [HEAD, ...rows].map((r) => r.join(',')).join('\n') + '\n';
+    const d = await openDump(file(text));
     expect(d.format).toEqual({ gzip: false, encoding: 'utf8', delimiter: ',', hasHeader: true, header: HEAD, columns: 7 });
     expect(d.sample).toEqual(rows);
     const got = await all(d);
     expect(got.map((r) => r.fields)).toEqual(rows);
     expect(got[0].line).toBe(2);
-    expect(d.stats).toEqual({ rowsRead: 50, rowsRejected: 0, rejectedExamples: [] });
+    // bytesRead: the file's bytes read by rows(), for progress against its size.
+    expect(d.stats).toEqual({ rowsRead: 50, rowsRejected: 0, rejectedExamples: [], bytesRead: Buffer.byteLength(text) });
   });
 
   it('gzip + Latin-1 + TSV without a header, with commas inside fields', async () => {
@@ -61,6 +63,8 @@ describe('openDump: format sniffing', () => {
     expect(d.format).toMatchObject({ gzip: true, encoding: 'latin1', delimiter: '\t', hasHeader: false, header: null, columns: 8 });
     expect((await all(d)).map((r) => r.fields)).toEqual(rows);
     expect(d.sample[1][2]).toBe('MUÑOZ');
+    // A gzip dump's progress counts the compressed bytes, against the file's size.
+    expect(d.stats.bytesRead).toBe(readFileSync(p).length);
     expect(await d.sha256()).toBe(createHash('sha256').update(readFileSync(p)).digest('hex'));
   });
 

@@ -6,9 +6,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { TailModel, attributionBound, chernoffLog10Tail, tailModels } from '../../src/attribution/chernoff.js';
 import { EvidenceTally, type Histogram } from '../../src/attribution/evidence.js';
-import { biasFromUniform } from '../../src/attribution/bias.js';
+import { BIAS_SCALE, biasFromUniform } from '../../src/code/bias.js';
 import {
-  BIAS_SCALE,
   DEFAULT_STATISTICS,
   TARDOS,
   llr,

@@ -6,9 +6,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { EvidenceTally, type Evidence } from '../../src/attribution/evidence.js';
 import { TailModel, attributionBound, chernoffLog10Tail, P_VALUE_FLOOR } from '../../src/attribution/chernoff.js';
-import { DEFAULT_CUTOFF, biasFromUniform } from '../../src/attribution/bias.js';
+import { BIAS_SCALE, DEFAULT_CUTOFF, biasFromUniform } from '../../src/code/bias.js';
 import {
-  BIAS_SCALE,
   DEFAULT_STATISTICS,
   TARDOS,
   TERM_QUANTUM,

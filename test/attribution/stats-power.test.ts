@@ -5,8 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { attributionBound, attributionBounds, singleLeakerPower } from '../../src/attribution/chernoff.js';
 import { EvidenceTally } from '../../src/attribution/evidence.js';
-import { biasFromUniform } from '../../src/attribution/bias.js';
-import { BIAS_SCALE } from '../../src/attribution/scores.js';
+import { BIAS_SCALE, biasFromUniform } from '../../src/code/bias.js';
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;

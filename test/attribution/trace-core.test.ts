@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ByteMemo, PositionTally, digitFreeMarks } from '../../src/attribution/trace-core.js';
+import { digitFreeMarks } from '../../src/attribution/trace-core.js';
+import { ByteMemo } from '../../src/attribution/byte-memo.js';
+import { PositionTally } from '../../src/attribution/position-tally.js';
 import { FastCode, blake3Keyed4 } from '../../src/attribution/trace-code.js';
 import { EvidenceTally } from '../../src/attribution/evidence.js';
 import { CodeBook } from '../../src/code/codebook.js';

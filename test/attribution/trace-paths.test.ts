@@ -310,3 +310,32 @@ describe('the fast reader, the shards and the general reader agree', () => {
     await expectSameEverywhere(dump);
   });
 });
+
+describe('progress', () => {
+  it('reports the rows read and the bytes of the file read, to set against its size (plain, gzip, the general reader)', async () => {
+    // A copy six times over (~72,000 rows): progress comes every 65,536 rows.
+    const text = await fsp.readFile(fx.copy('P5'), 'utf8');
+    const body = text.slice(text.indexOf('\n') + 1);
+    const plain = path.join(fx.dir, 'progress.csv');
+    await fsp.writeFile(plain, text + body.repeat(5));
+    const gz = path.join(fx.dir, 'progress.csv.gz');
+    await fsp.writeFile(gz, gzipSync(await fsp.readFile(plain)));
+    const crlf = path.join(fx.dir, 'progress-crlf.csv');
+    await fsp.writeFile(crlf, (await fsp.readFile(plain, 'utf8')).replace(/\n/g, '\r\n'));
+    for (const [dump, reader] of [[plain, 'auto'], [gz, 'auto'], [crlf, 'general']] as const) {
+      const size = (await fsp.stat(dump)).size;
+      const calls: [number, number | undefined][] = [];
+      const r = await traceDump({ vault: fx.vault, dump, now, workers: 1, reader, onProgress: (rows, bytes) => calls.push([rows, bytes]) });
+      // Once as the rows start to be read, then every 65,536 rows.
+      expect(calls[0], dump).toEqual([0, 0]);
+      expect(calls.length, dump).toBe(2);
+      for (const [rows, bytes] of calls.slice(1)) {
+        expect(rows).toBe(65_536);
+        expect(bytes, dump).toBeGreaterThan(0);
+        expect(bytes!, dump).toBeLessThanOrEqual(size);
+        // Bytes read run ahead of the rows handed on by at most the reader's buffers.
+        if (dump !== gz) expect(bytes!, dump).toBeGreaterThanOrEqual((size * rows) / r.dump.rows - (2 << 20));
+      }
+    }
+  });
+});

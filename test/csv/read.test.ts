@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -8,6 +8,11 @@ import { isUtf8 } from 'node:buffer';
 import { readCsv, readCsvFile, readCsvTable, type CsvRow, type ReadCsvOptions } from '../../src/csv/read.js';
 import { RollmarkError } from '../../src/errors.js';
 import { referenceOutcome, scanChunks } from './support.js';
+
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
 
 async function* chunks(input: Buffer, sizes: number[]): AsyncGenerator<Buffer> {
   let pos = 0;
@@ -162,6 +167,7 @@ describe('readCsv', () => {
 
   it('readCsvFile names the file, and stops cleanly when the loop breaks', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'rollmark-read-'));
+    made.push(dir);
     const f = path.join(dir, 'r.csv');
     writeFileSync(f, Array.from({ length: 10000 }, (_, i) => `${i},x`).join('\n'));
     let n = 0;

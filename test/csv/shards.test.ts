@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { findCut, lineAtOffset, planShards, type ByteRange } from '../../src/csv/shards.js';
@@ -8,6 +8,7 @@ import { recordFields, scanFile } from '../../src/csv/scanner.js';
 import { scanChunks } from './support.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'rollmark-shards-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let fileNo = 0;
 function fileWith(content: Buffer | string): string {
   const f = path.join(dir, `f${fileNo++}.csv`);

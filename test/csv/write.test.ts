@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
-import { createWriteStream, mkdtempSync, readFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -10,7 +10,15 @@ import { stringify } from 'csv-stringify/sync';
 import { BufferedWriter, csvField, csvLine } from '../../src/csv/write.js';
 import { RollmarkError } from '../../src/errors.js';
 
-const tmp = () => mkdtempSync(path.join(tmpdir(), 'rollmark-write-'));
+const made: string[] = [];
+const tmp = () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rollmark-write-'));
+  made.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
 
 describe('csvField / csvLine', () => {
   it('quotes only what must be quoted', () => {

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { afterAll } from 'vitest';
 import { writeSyntheticRegistry } from '../../src/synth/index.js';
 import { initVault, type Vault } from '../../src/vault/vault.js';
 import { issueRelease, type IssueResult } from '../../src/watermark/issue.js';
@@ -24,9 +25,18 @@ export const PARTIES = [
   { id: 'P7', name: 'Partido Siete' },
 ];
 
+const made: string[] = [];
+
+/** A fresh temporary folder `rollmark-<label>-*`, removed after the test file's last test. */
 export async function tempDir(label: string): Promise<string> {
-  return fsp.mkdtemp(path.join(os.tmpdir(), `rollmark-${label}-`));
+  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), `rollmark-${label}-`));
+  made.push(dir);
+  return dir;
 }
+
+afterAll(async () => {
+  while (made.length) await fsp.rm(made.pop() as string, { recursive: true, force: true });
+});
 
 export async function synthRegistry(file: string, rows: number, seed = 'fixture', states?: string[]): Promise<void> {
   const out = fs.createWriteStream(file);

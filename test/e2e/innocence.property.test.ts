@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import { issueFixture, PARTIES, type Issued } from './fixture.js';
 import { traceDump } from '../../src/attribution/trace.js';
 import { applyAttacks, type AttackSpec } from '../../src/lab/simulate.js';
-import { readTable, writeTable, type Table } from '../../src/lab/attacks.js';
+import { readTable, writeTable } from '../../src/lab/table-files.js';
+import type { Table } from '../../src/lab/table.js';
 
 /**
  * The central property: whatever a leaker (or a coalition) does to the data, no recipient outside

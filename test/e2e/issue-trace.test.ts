@@ -30,6 +30,12 @@ describe('issue then trace', () => {
     expect(report.suspects[0].recipient).toBe('P2');
     expect(report.suspects.filter((s) => s.implicated).map((s) => s.recipient)).toEqual(['P2']);
     expect(verifyDocument(report, fx.vault.publicKey)).toBe(true);
+    // A pristine copy has no foreign row: every row is a record (or canary) counted once, or a
+    // repeat of one already counted (the de-duplication bitmap is approximate at this size).
+    const d = report.dump;
+    expect(d.rowsForeign).toBe(0);
+    expect(d.rowsMatched + d.rowsDuplicate).toBe(d.rows - d.rowsRejected);
+    expect(d.rowsDuplicate).toBe(report.releases[0].rowsDuplicate);
     console.log('full copy', report.suspects.map((s) => `${s.recipient}:${s.log10PValue.toFixed(1)}`).join(' '));
   });
 
@@ -50,6 +56,7 @@ describe('issue then trace', () => {
     console.log('registry', report.verdict, report.suspects.map((s) => `${s.recipient}:${s.log10PValue.toFixed(1)}`).join(' '));
     expect(report.suspects.some((s) => s.implicated)).toBe(false);
     expect(report.verdict).toBe('no-recipient');
+    expect(report.dump.rowsForeign).toBe(0);
   });
 
   it('copies hold every registry row, in the registry column order', async () => {

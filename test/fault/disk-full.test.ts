@@ -100,6 +100,8 @@ describe.skipIf(!BUILT)('a full disk under rollmark issue', () => {
     expect(files.filter((f) => !f.startsWith('.')), `complete-looking files left: ${files.join(', ')}`).toEqual([]);
     expect(fs.readFileSync(ledger).equals(before), 'the ledger changed').toBe(true);
     expect(fs.existsSync(path.join(vault, 'releases', 'DISK-02')), 'release data left in the vault').toBe(false);
+    // Nor its temporary folder (`.DISK-02.partial-<pid>...`): the failed write cleans up after itself.
+    expect(fs.readdirSync(path.join(vault, 'releases')), 'temporary release data left in the vault').toEqual([]);
     const verify = rollmark(['verify', '--vault', vault]);
     expect(verify.code, verify.stderr).toBe(0);
     const left = [...files, ...fs.readdirSync(path.join(vault, 'releases')).map((f) => `vault/releases/${f}`)];

@@ -21,7 +21,7 @@ import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUILT, RECIPIENTS, ledgerEntries, rollmark, sha256File, sleep, startRollmark, type Run } from './support.js';
+import { BUILT, RECIPIENTS, expectOneLineFailure, ledgerEntries, rollmark, sha256File, sleep, startRollmark, type Run } from './support.js';
 
 type Target = 'pass 1' | 'copy writing' | 'before the ledger append' | 'after the ledger append';
 
@@ -155,6 +155,7 @@ function checkAftermath(release: string, o: Outcome): string {
 /** A random share of a phase, within [lo, hi]. */
 const share = (lo: number, hi: number) => lo + Math.random() * (hi - lo);
 let killedBeforeAppend: { release: string; landed: string } | null = null;
+let killedAfterAppend: { release: string; landed: string; out: string } | null = null;
 
 describe.skipIf(!BUILT)('SIGKILL during rollmark issue', () => {
   it('a run left alone completes: copies match the ledger (timing the phases)', async () => {
@@ -188,16 +189,16 @@ describe.skipIf(!BUILT)('SIGKILL during rollmark issue', () => {
       const account = checkAftermath(release, o);
       findings.push(`${release} (aimed at ${target}): ${account}`);
       if (target === 'before the ledger append') killedBeforeAppend = { release, landed: o.landed };
-      await fsp.rm(o.out, { recursive: true, force: true });
+      // Kept for the --resume test below.
+      if (target === 'after the ledger append') killedAfterAppend = { release, landed: o.landed, out: o.out };
+      else await fsp.rm(o.out, { recursive: true, force: true });
     });
   });
 
-  // BUG (reported): a kill between "release data renamed into the vault" and the ledger append
-  // leaves vault/releases/<id> behind with no ledger entry; issuing the release again then fails
-  // RELEASE_REUSED ("already has data in the vault") although the ledger never recorded it, and
-  // the only way out is deleting that folder by hand. Expected: the id is free again (the orphan
-  // release data is not part of any issued release and can be replaced). Remove .fails once fixed.
-  it.fails('a release killed before its ledger entry can be issued again under the same id', async () => {
+  // A kill between "release data renamed into the vault" and the ledger append leaves
+  // vault/releases/<id> with no ledger entry: debris of a dead process, which the next issue of
+  // that id replaces (it used to fail RELEASE_REUSED "already has data in the vault").
+  it('a release killed before its ledger entry can be issued again under the same id', async () => {
     expect(killedBeforeAppend, 'the kill before the ledger append did not run').not.toBeNull();
     const { release, landed } = killedBeforeAppend as { release: string; landed: string };
     expect(landed).toMatch(/^before the ledger append/);
@@ -207,5 +208,34 @@ describe.skipIf(!BUILT)('SIGKILL during rollmark issue', () => {
     const again = rollmark(['issue', '--vault', vault, '--registry', small, '--recipients', recipients, '--release', release, '--out', path.join(dir, 'out-retry'), '--quiet']);
     findings.push(`re-issuing ${release} after a kill that landed ${landed}: exit ${again.code} ${again.stderr.trim()}`);
     expect(again.code, again.stderr).toBe(0);
+    expect(list(path.join(vault, 'releases')).filter((f) => f.startsWith('.')), 'temporary release data left').toEqual([]);
+  });
+
+  // A kill after the ledger append leaves the copies complete but (some) still dot-named, without
+  // receipts. A plain re-run says what to do; --resume checks them against the ledger and finishes.
+  it('a release killed after its ledger entry is finished by issue --resume', async () => {
+    expect(killedAfterAppend, 'the kill after the ledger append did not run').not.toBeNull();
+    const { release, landed, out } = killedAfterAppend as { release: string; landed: string; out: string };
+    expect(landed).toBe('after the ledger append');
+    const args = ['issue', '--vault', vault, '--registry', registry, '--recipients', recipients, '--release', release, '--out', out, '--quiet'];
+    const unfinished = list(out).filter((f) => /^P[1-7]\.(csv|receipt\.json)$/.test(f)).length < 14;
+    const plain = rollmark(args);
+    const line = expectOneLineFailure(plain, 'RELEASE_REUSED');
+    if (unfinished) expect(line).toMatch(/were not finished .* run the same rollmark issue command with --resume/);
+    findings.push(`re-running ${release} after a kill after its ledger append: ${line}`);
+
+    const before = fs.readFileSync(ledger);
+    const resumed = rollmark([...args, '--resume']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(fs.readFileSync(ledger).equals(before), 'resume wrote to the ledger').toBe(true);
+    const copies = ledgerEntries(ledger).filter((e) => e.data.release === release && e.type === 'copy');
+    expect(copies).toHaveLength(7);
+    for (const c of copies) {
+      expect(sha256File(path.join(out, `${c.data.recipient}.csv`))).toBe(c.data.sha256);
+      const r = rollmark(['verify', '--vault', vault, '--receipt', path.join(out, `${c.data.recipient}.receipt.json`)]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    expect(list(out).sort()).toEqual(copies.flatMap((c) => [`${c.data.recipient}.csv`, `${c.data.recipient}.receipt.json`]).sort());
+    findings.push(`${release}: --resume finished it (${unfinished ? 'it was unfinished' : 'it had finished before the kill'})`);
   });
 });

@@ -189,16 +189,18 @@ describe.skipIf(!BUILT)('rollmark verify names every tampering', () => {
       const msg = expectOneLineFailure(rollmark(['verify', '--public-key', pub, '--report', f]), 'REPORT_INVALID');
       expect(msg).toContain(f);
     });
-    // BUG (reported): verify --report / --receipt checks the signature only, not what kind of
-    // document was signed, so any issuer-signed document passes as either: "report signature
-    // valid" for a receipt, and "receipt signature valid" for a trace report. Expected: the
-    // document's kind (receipt: type 'receipt'; report: tool 'rollmark' with a verdict) is checked
-    // too. Remove .fails once fixed.
-    it.fails('a receipt passed off as a report is refused', async () => {
-      expectOneLineFailure(rollmark(['verify', '--public-key', pub, '--report', await write(receipts.PA, '.json')]), 'REPORT_INVALID');
+    // Receipts and reports are signed with the same key: the signature alone would let either
+    // pass as the other, so verify checks the document's kind too (receipt: type 'receipt';
+    // report: version, tool 'rollmark', verdict, suspects, dump).
+    it('a receipt passed off as a report is refused', async () => {
+      const f = await write(receipts.PA, '.json');
+      const msg = expectOneLineFailure(rollmark(['verify', '--public-key', pub, '--report', f]), 'REPORT_INVALID');
+      expect(msg).toBe(`rollmark: ${f}: is a receipt, not a trace report [REPORT_INVALID]`);
     });
-    it.fails('a report passed off as a receipt is refused', async () => {
-      expectOneLineFailure(rollmark(['verify', '--public-key', pub, '--receipt', await write(reportText, '.json')]), 'RECEIPT_INVALID');
+    it('a report passed off as a receipt is refused', async () => {
+      const f = await write(reportText, '.json');
+      const msg = expectOneLineFailure(rollmark(['verify', '--public-key', pub, '--receipt', f]), 'RECEIPT_INVALID');
+      expect(msg).toBe(`rollmark: ${f}: is a trace report, not a receipt [RECEIPT_INVALID]`);
     });
   });
 

@@ -167,7 +167,10 @@ describe.skipIf(!HAVE_CHROMIUM)(`HTML evidence report in headless Chromium (${CH
     if (report.release) expect(sentence).toContain(report.release);
     expect(digits(await page.locator('#rows').textContent())).toBe(report.dump.rows);
     expect(digits(await page.locator('#rows-matched').textContent())).toBe(report.dump.rowsMatched);
+    expect(digits(await page.locator('#rows-duplicate').textContent())).toBe(report.dump.rowsDuplicate);
     expect(digits(await page.locator('#rows-foreign').textContent())).toBe(report.dump.rowsForeign);
+    // Every row read is one of these.
+    expect(report.dump.rowsMatched + report.dump.rowsDuplicate + report.dump.rowsForeign + report.dump.rowsRejected).toBe(report.dump.rows);
     expect(digits(await page.locator('#rows-rejected').textContent())).toBe(report.dump.rowsRejected);
     expect((await page.locator('#dump-sha256').textContent())!.trim()).toBe(report.dump.sha256);
     expect((await page.locator('#signature').textContent())!.trim()).toBe(report.signature);

@@ -33,9 +33,9 @@ function report(verdict: TraceReport['verdict'], suspects: Suspect[], over: Part
       sha256: 'ab'.repeat(32),
       rows: 1234,
       rowsMatched: 1200,
-      rowsDuplicate: 0,
+      rowsDuplicate: 10,
       rowsRejected: 4,
-      rowsForeign: 30,
+      rowsForeign: 20,
       format: { gzip: true, encoding: 'latin1', delimiter: '\t', hasHeader: false, header: null, columns: 23 },
     },
     release: verdict === 'inconclusive' ? null : 'LN-T-01',
@@ -47,7 +47,7 @@ function report(verdict: TraceReport['verdict'], suspects: Suspect[], over: Part
       {
         release: 'LN-T-01',
         rowsMatched: 1200,
-        rowsDuplicate: 3,
+        rowsDuplicate: 10,
         matchedBy: { key: 0, match: [1190, 10] },
         columns: [
           { dump: 0, registry: 'NOMBRE', score: 0.97, header: 'NOMBRE' },
@@ -138,6 +138,28 @@ describe('renderHtmlReport', () => {
     expect(html).toContain(`sha256sum dump.csv.gz\n${'ab'.repeat(32)}  dump.csv.gz`);
     expect(html).toContain(`<pre id="signature">${'cd'.repeat(64)}</pre>`);
     expect(html).toContain('id="rows" data-value="1234">1,234<');
+  });
+
+  it("counts the dump's rows apart: matched, repeats of a record already counted, foreign, unreadable", () => {
+    const es = renderHtmlReport(attributed(), { lang: 'es' });
+    const en = renderHtmlReport(attributed(), { lang: 'en' });
+    for (const html of [es, en]) {
+      expect(html).toContain('id="rows-matched" data-value="1200">1,200<');
+      expect(html).toContain('id="rows-duplicate" data-value="10">10<');
+      expect(html).toContain('id="rows-foreign" data-value="20">20<');
+      expect(html).toContain('id="rows-rejected" data-value="4">4<');
+      expect(html).toMatch(/<rect class="bar seg-duplicate"[^>]*><title>[^<]*: 10<\/title>/);
+    }
+    expect(es).toContain('<th scope="row">Repetidas (registro ya contado)</th>');
+    expect(es).toContain('<th scope="row">Ajenas (sin vínculo con un registro de la entrega)</th>');
+    expect(en).toContain('<th scope="row">Repeats (a record already counted)</th>');
+    expect(en).toContain('<th scope="row">Foreign (matched no record of the release)</th>');
+    // A report signed before rowsDuplicate existed: none shown, nothing broken.
+    const old = attributed();
+    delete (old.dump as Partial<TraceReport['dump']>).rowsDuplicate;
+    const html = renderHtmlReport(old, { lang: 'en' });
+    expect(html).toContain('id="rows-duplicate" data-value="0">0<');
+    expect(html).not.toMatch(/NaN|undefined/);
   });
 
   it('shows a generic group when the registry is not the mx-ine layout', () => {

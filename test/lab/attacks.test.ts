@@ -1,11 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  collapseFamilies,
-  collapseToLong,
-  collapseToShort,
-  collapseWhitespace,
-  createRng,
   dedupe,
   dropColumns,
   duplicateRows,
@@ -13,22 +8,18 @@ import {
   fabricateRows,
   firstN,
   keepColumns,
-  lowerCase,
   mixForeign,
-  nfc,
-  normalize,
   randomN,
   renameColumns,
   sampleFraction,
   shuffleColumns,
   shuffleRows,
-  stripAccents,
-  stripDots,
-  upperCase,
   whereColumn,
-  type ColumnGroups,
-  type Table,
 } from '../../src/lab/attacks.js';
+import { collapseWhitespace, lowerCase, nfc, normalize, stripAccents, stripDots, upperCase } from '../../src/lab/cell-normalizers.js';
+import { collapseFamilies, collapseToLong, collapseToShort, type ColumnGroups } from '../../src/lab/family-collapse.js';
+import { createRng } from '../../src/lab/rng.js';
+import type { Table } from '../../src/lab/table.js';
 import { RollmarkError } from '../../src/errors.js';
 
 /** A table whose rows are told apart by their first cell, so order and membership are visible. */

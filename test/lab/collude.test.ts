@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { collude, createRng, type CollusionStrategy, type Table } from '../../src/lab/attacks.js';
+import { collude, type CollusionStrategy } from '../../src/lab/collude.js';
+import { createRng } from '../../src/lab/rng.js';
+import type { Table } from '../../src/lab/table.js';
 import { RollmarkError } from '../../src/errors.js';
 
 const HEADER = ['ELECTOR', 'NOMBRE', 'CALLE'];

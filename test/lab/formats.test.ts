@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readTable, toLatin1, writeTable, type Table } from '../../src/lab/attacks.js';
+import { readTable, toLatin1, writeTable } from '../../src/lab/table-files.js';
+import type { Table } from '../../src/lab/table.js';
 import { RollmarkError } from '../../src/errors.js';
 
 let dir: string | undefined;

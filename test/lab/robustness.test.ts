@@ -15,7 +15,8 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { traceDump } from '../../src/attribution/trace.js';
 import type { TraceReport } from '../../src/attribution/report.js';
-import { readTable, writeTable, type Table, type WriteOptions } from '../../src/lab/attacks.js';
+import { readTable, writeTable, type WriteOptions } from '../../src/lab/table-files.js';
+import type { Table } from '../../src/lab/table.js';
 import { applyAttacks, parseAttacks } from '../../src/lab/simulate.js';
 import { issueFixture, PARTIES, type Issued } from '../e2e/fixture.js';
 

@@ -5,7 +5,8 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/commands/simulate.js';
 import { RollmarkError } from '../../src/errors.js';
-import { readTable, writeTable, type Table } from '../../src/lab/attacks.js';
+import { readTable, writeTable } from '../../src/lab/table-files.js';
+import type { Table } from '../../src/lab/table.js';
 import {
   applyAttacks,
   checkAttacks,

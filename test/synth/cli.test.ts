@@ -61,6 +61,19 @@ describe('rollmark synth', () => {
     expect(r.stderr.endsWith('\n')).toBe(true);
   });
 
+  it('the terminal progress shows rows/s, MB/s, the share of --rows and an ETA; --quiet and a pipe show nothing', async () => {
+    const r = await synth(['--rows', '2000', '--out', path.join(dir, 'tty2.csv')], true);
+    const lines = r.stderr.split(/\r\x1b\[K|\r|\n/).filter((l) => l.startsWith('synth: '));
+    expect(lines.length).toBeGreaterThan(0);
+    for (const l of lines) expect(l.length).toBeLessThan(80);
+    expect(lines[0]).toMatch(/^synth: [\d,]+ rows, [\d.]+[kM]? rows\/s, [\d.]+ MB\/s, \d+%, ETA \d+:\d\d/);
+    expect(r.stderr).toMatch(/rollmark: synth wrote .*tty2\.csv/);
+    const quiet = await synth(['--rows', '2000', '--out', path.join(dir, 'tty3.csv'), '--quiet'], true);
+    expect(quiet).toEqual({ code: 0, stdout: '', stderr: '' });
+    const piped = await synth(['--rows', '2000', '--out', path.join(dir, 'tty4.csv')], false);
+    expect(piped).toEqual({ code: 0, stdout: '', stderr: '' });
+  });
+
   it.each([
     [['--out', 'x.csv'], /missing --rows/],
     [['--rows', '10'], /missing --out/],

@@ -99,8 +99,8 @@ describe('rollmark verify', () => {
     const { root, dir, vault } = await issued();
     const report = path.join(root, 'report.json');
     const receipt = path.join(root, 'A.receipt.json');
-    await fs.writeFile(report, JSON.stringify(signDocument({ version: 1, verdict: 'attributed', release: 'R1' }, vault.signingKey)));
-    await fs.writeFile(receipt, JSON.stringify(signDocument({ release: 'R1', recipient: 'A', rows: 10 }, vault.signingKey)));
+    await fs.writeFile(report, JSON.stringify(signDocument({ version: 1, tool: 'rollmark', verdict: 'attributed', release: 'R1', suspects: [], dump: { rows: 10 } }, vault.signingKey)));
+    await fs.writeFile(receipt, JSON.stringify(signDocument({ type: 'receipt', release: 'R1', recipient: 'A', rows: 10 }, vault.signingKey)));
     const pub = path.join(dir, 'issuer.pub');
 
     const ok = await cli('verify', '--public-key', pub, '--report', report);

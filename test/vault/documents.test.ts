@@ -2,13 +2,14 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateSigningKey, isValidPublicKey, publicKeyOf } from '../../src/keys/sign.js';
-import { loadPublicKey, loadSignedDocument, signDocument, verifyDocument } from '../../src/vault/documents.js';
+import { documentKind, loadPublicKey, loadSignedDocument, signDocument, verifyDocument } from '../../src/vault/documents.js';
 import { rejects, tempDir } from './helpers.js';
 
 const secret = generateSigningKey();
 const pub = publicKeyOf(secret);
 const report = {
   version: 1,
+  tool: 'rollmark',
   dump: { sha256: 'ab'.repeat(32), rows: 2000, rowsMatched: 1990, rowsRejected: 10 },
   release: 'LN-2026-02',
   verdict: 'attributed',
@@ -44,6 +45,27 @@ describe('signed documents', () => {
     expect(verifyDocument({ ...signed, signature: 'zz' }, pub)).toBe(false);
     expect(verifyDocument(null, pub)).toBe(false);
     expect(verifyDocument([signed], pub)).toBe(false);
+  });
+
+  it('tells a receipt from a trace report by its shape; verifyDocument with a kind checks it', () => {
+    const receipt = { version: 1, type: 'receipt', release: 'LN-2026-02', recipient: 'MC', sha256: 'ab'.repeat(32), rows: 10 };
+    expect(documentKind(report)).toBe('report');
+    expect(documentKind(receipt)).toBe('receipt');
+    for (const drop of ['version', 'tool', 'verdict', 'suspects', 'dump']) {
+      const { [drop]: _gone, ...rest } = report as Record<string, unknown>;
+      expect(documentKind(rest), drop).toBe(null);
+    }
+    expect(documentKind({ ...report, tool: 'other' })).toBe(null);
+    expect(documentKind({ ...receipt, type: 'copy' })).toBe(null);
+    expect(documentKind([receipt])).toBe(null);
+    const r = signDocument(report, secret);
+    const c = signDocument(receipt, secret);
+    expect(verifyDocument(r, pub, 'report')).toBe(true);
+    expect(verifyDocument(c, pub, 'receipt')).toBe(true);
+    // Both signatures are the issuer's: only the kind tells them apart.
+    expect(verifyDocument(c, pub, 'report')).toBe(false);
+    expect(verifyDocument(r, pub, 'receipt')).toBe(false);
+    expect(verifyDocument(c, pub)).toBe(true);
   });
 
   it('re-signing replaces the old signature instead of signing over it', () => {
@@ -97,6 +119,18 @@ describe('files', () => {
     await fs.writeFile(bad, JSON.stringify(tampered));
     expect((await rejects(() => loadSignedDocument(bad, pub, 'report'), 'REPORT_INVALID')).file).toBe(bad);
     await rejects(() => loadSignedDocument(bad, pub, 'receipt'), 'RECEIPT_INVALID');
+
+    // A validly signed document of the other kind: refused, with a line that says what it is.
+    const receipt = path.join(dir, 'PA.receipt.json');
+    await fs.writeFile(receipt, JSON.stringify(signDocument({ version: 1, type: 'receipt', release: 'R', recipient: 'PA' }, secret)));
+    expect((await rejects(() => loadSignedDocument(receipt, pub, 'report'), 'REPORT_INVALID')).message).toBe('is a receipt, not a trace report');
+    expect((await rejects(() => loadSignedDocument(good, pub, 'receipt'), 'RECEIPT_INVALID')).message).toBe('is a trace report, not a receipt');
+    expect((await loadSignedDocument(receipt, pub, 'receipt')).recipient).toBe('PA');
+    const other = path.join(dir, 'other.json');
+    await fs.writeFile(other, JSON.stringify(signDocument({ hello: 'world' }, secret)));
+    expect((await rejects(() => loadSignedDocument(other, pub, 'report'), 'REPORT_INVALID')).message).toBe(
+      "is not a trace report (no version, tool 'rollmark', verdict, suspects, dump)",
+    );
 
     const notJson = path.join(dir, 'x.json');
     await fs.writeFile(notJson, '{"version":');

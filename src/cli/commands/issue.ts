@@ -3,9 +3,9 @@ import { RollmarkError, ioError } from '../../errors.js';
 import { parseSchema } from '../../schema/schema.js';
 import { issueRelease } from '../../watermark/issue.js';
 import { parseFlags, positiveInt, required, type CliIo } from '../args.js';
-import { progressLine } from '../progress.js';
+import { progressMeter } from '../progress.js';
 
-const USAGE = 'rollmark issue --vault DIR --registry FILE --recipients FILE --release ID --out DIR [--schema FILE] [--json] [--workers N] [--quiet]';
+const USAGE = 'rollmark issue --vault DIR --registry FILE --recipients FILE --release ID --out DIR [--schema FILE] [--json] [--workers N] [--quiet] [--resume]';
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
   const flags = parseFlags(
@@ -20,6 +20,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       json: { type: 'boolean' },
       quiet: { type: 'boolean' },
       workers: { type: 'string' },
+      resume: { type: 'boolean' },
     },
     USAGE,
   );
@@ -38,7 +39,10 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     }
     schema = parseSchema(text, flags.schema);
   }
-  const progress = progressLine(io, flags.quiet === true);
+  const progress = progressMeter(io, flags.quiet === true);
+  // Two passes over the registry: the share done and the ETA are by its bytes.
+  const size = io.stderr.isTTY ? await fs.stat(registry).then((s) => s.size, () => undefined) : undefined;
+  const PASS = { check: 'issue pass 1/2 (check)', write: 'issue pass 2/2 (write)' } as const;
   const result = await issueRelease({
     vault,
     registry,
@@ -48,14 +52,14 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     schema,
     schemaFile: flags.schema,
     workers: flags.workers === undefined ? undefined : positiveInt(flags.workers, 'workers', USAGE),
-    onProgress: (phase, rows) => progress(`${phase === 'check' ? 'checking' : 'writing'} ${rows.toLocaleString('en-US')} rows`),
-  });
-  progress(null);
+    resume: flags.resume === true,
+    onProgress: (phase, rows, bytes) => progress.update(PASS[phase], rows, bytes, { bytes: size }),
+  }).finally(() => progress.clear());
   if (flags.json) {
     io.stdout.write(JSON.stringify(result, null, 2) + '\n');
   } else if (!flags.quiet) {
     io.stderr.write(
-      `issued release ${result.release}: ${result.registryRows} registry rows, ${result.canaries} canaries, ${result.copies.length} copies in ${out}\n`,
+      `${result.resumed ? 'finished interrupted release' : 'issued release'} ${result.release}: ${result.registryRows} registry rows, ${result.canaries} canaries, ${result.copies.length} copies in ${out}\n`,
     );
     for (const c of result.copies) io.stderr.write(`  ${c.recipient}: ${c.rows} rows (${c.canaries} canaries) sha256 ${c.sha256}\n`);
   }

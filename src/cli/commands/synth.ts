@@ -7,14 +7,15 @@ import { ioError, RollmarkError } from '../../errors.js';
 import { resolveSynthOptions, type SynthOptions } from '../../synth/options.js';
 import { writeSyntheticRegistry, type SynthProgress } from '../../synth/registry.js';
 import { parseFlags, positiveInt, required, type CliIo } from '../args.js';
+import { progressMeter } from '../progress.js';
 
-const USAGE = 'rollmark synth --rows N --out FILE [--seed S] [--preset mx-ine] [--states 09,25] [--as-of YYYY-MM-DD]';
+const USAGE = 'rollmark synth --rows N --out FILE [--seed S] [--preset mx-ine] [--states 09,25] [--as-of YYYY-MM-DD] [--quiet]';
 const PRESETS = ['mx-ine'];
 
 /**
  * `rollmark synth`: writes a synthetic registry CSV. The file appears under its name only when
  * complete (written to a temporary name in the same folder, synced, then renamed); stdout stays
- * empty and progress goes to stderr only when it is a terminal.
+ * empty and progress goes to stderr only when it is a terminal (and not --quiet).
  */
 export async function run(argv: string[], io: CliIo): Promise<number> {
   const flags = parseFlags(
@@ -26,6 +27,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       preset: { type: 'string' },
       states: { type: 'string' },
       'as-of': { type: 'string' },
+      quiet: { type: 'boolean' },
     },
     USAGE,
   );
@@ -43,7 +45,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   }
 
   const tmp = path.join(path.dirname(out), `.${path.basename(out)}.${process.pid}.${Date.now().toString(36)}.tmp`);
-  const progress = io.stderr.isTTY ? progressLine(io) : undefined;
+  const progress = io.stderr.isTTY && flags.quiet !== true ? progressLine(io) : undefined;
   const stream = createWriteStream(tmp, { flags: 'wx', highWaterMark: 1 << 20 });
   try {
     await once(stream, 'open');
@@ -57,27 +59,25 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     progress?.finish(out);
     return 0;
   } catch (err) {
+    progress?.clear();
     stream.destroy();
     await unlink(tmp).catch(() => undefined);
     throw err instanceof RollmarkError ? err : ioError(err, out);
   }
 }
 
-/** A progress line rewritten in place, at most a few times a second. */
+/** The progress line (rows, rows/s, MB/s, ETA against --rows), then one line naming the file. */
 function progressLine(io: CliIo) {
-  let last = 0;
+  const meter = progressMeter(io, false);
   let shown = false;
   return {
     update(p: SynthProgress): void {
-      const now = Date.now();
-      if (now - last < 250 && p.rows < p.totalRows) return;
-      last = now;
       shown = true;
-      const pct = Math.floor((100 * p.rows) / p.totalRows);
-      io.stderr.write(`\rrollmark: synth ${p.rows.toLocaleString('en-US')} / ${p.totalRows.toLocaleString('en-US')} rows (${pct}%)`);
+      meter.update('synth', p.rows, p.bytes, { rows: p.totalRows });
     },
     finish(out: string): void {
       if (shown) io.stderr.write(`\rrollmark: synth wrote ${out}\x1b[K\n`);
     },
+    clear: () => meter.clear(),
   };
 }

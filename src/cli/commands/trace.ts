@@ -3,7 +3,7 @@ import { ioError } from '../../errors.js';
 import { traceDump } from '../../attribution/trace.js';
 import type { TraceReport } from '../../attribution/report.js';
 import { parseFlags, positiveInt, required, type CliIo } from '../args.js';
-import { progressLine } from '../progress.js';
+import { progressMeter } from '../progress.js';
 import { RollmarkError } from '../../errors.js';
 
 const USAGE =
@@ -35,16 +35,17 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     if (!(bound > 0 && bound < 1)) throw new RollmarkError('USAGE', `--bound must be a number in (0, 1), got '${flags.bound}'\nusage: ${USAGE}`);
   }
   if (flags.registry !== undefined) await checkRegistry(vault, flags.registry, flags.release);
-  const progress = progressLine(io, flags.quiet === true);
+  const progress = progressMeter(io, flags.quiet === true);
+  // The share done and the ETA are by bytes of the file (compressed bytes for a gzip dump).
+  const size = io.stderr.isTTY ? await fs.stat(dump).then((s) => s.size, () => undefined) : undefined;
   const report = await traceDump({
     vault,
     dump,
     release: flags.release,
     bound,
     workers: flags.workers === undefined ? undefined : positiveInt(flags.workers, 'workers', USAGE),
-    onProgress: (rows) => progress(`reading ${rows.toLocaleString('en-US')} rows`),
-  });
-  progress(null);
+    onProgress: (rows, bytes) => progress.update('trace', rows, bytes, { bytes: size }),
+  }).finally(() => progress.clear());
   const json = JSON.stringify(report, null, 2) + '\n';
   if (flags.report !== undefined) await writeOut(flags.report, json);
   if (flags.html !== undefined) {
@@ -115,7 +116,7 @@ export function formatTraceSummary(r: TraceReport): string {
   lines.push(`verdict: ${verdictLine[r.verdict]}`);
   lines.push(`bound: pValue <= ${r.falseAccusationBound} implicates (corrected for ${r.recipientsTested} recipients tested)`);
   lines.push(
-    `dump: ${r.dump.rows} rows, ${r.dump.rowsMatched} matched, ${r.dump.rowsForeign} foreign, ${r.dump.rowsRejected} unreadable; sha256 ${r.dump.sha256}`,
+    `dump: ${r.dump.rows} rows, ${r.dump.rowsMatched} matched, ${r.dump.rowsDuplicate ?? 0} repeats of a record already counted, ${r.dump.rowsForeign} foreign, ${r.dump.rowsRejected} unreadable; sha256 ${r.dump.sha256}`,
   );
   for (const rel of r.releases) {
     const marks = rel.classes.filter((c) => !c.dropped && c.name !== 'canary').reduce((a, c) => a + c.observations, 0);
