@@ -160,8 +160,8 @@ async function issueWith(
   cutoff: number,
   now: () => Date,
 ): Promise<IssueResult> {
-  opts.onProgress?.('check', 0);
-  const scan = await scanRegistry(opts.registry, keys, opts.schema, opts.schemaFile, (n) => opts.onProgress?.('check', n), runner);
+  opts.onProgress?.('check', 0, 0);
+  const scan = await scanRegistry(opts.registry, keys, opts.schema, opts.schemaFile, (n, bytes) => opts.onProgress?.('check', n, bytes), runner);
   // The column profiles need only the sample: a job of its own, done while the copies are written.
   const profiles = runner.run<string>({ kind: 'profile', header: scan.header, sample: scan.sample }, 8);
   profiles.catch(() => undefined);

@@ -136,7 +136,7 @@ export async function scanRegistry(
   keys: ReleaseKeys,
   schemaSource?: SchemaFile,
   schemaFile?: string,
-  onRow?: (rows: number) => void,
+  onRow?: (rows: number, bytes: number) => void,
   runner?: JobRunner,
 ): Promise<RegistryScan> {
   const jobs = runner ?? startJobs({ keys, recipients: 1, cutoff: 0 }, 1);
@@ -153,7 +153,7 @@ async function scan(
   runner: JobRunner,
   schemaSource?: SchemaFile,
   schemaFile?: string,
-  onRow?: (rows: number) => void,
+  onRow?: (rows: number, bytes: number) => void,
 ): Promise<RegistryScan> {
   let schema: ResolvedSchema | null = null;
   let header: string[] = [];
@@ -244,11 +244,17 @@ async function scan(
           probeBytes += r.next - r.start;
           if (rows % 4 === 0) sample.add(r);
         } else {
-          if (stride === 0) stride = Math.max(4, Math.floor(size / ((probeBytes / SAMPLE_PROBE) * SAMPLE_TARGET)));
+          if (stride === 0) {
+            stride = Math.max(4, Math.floor(size / ((probeBytes / SAMPLE_PROBE) * SAMPLE_TARGET)));
+            // The rows this file holds, from the bytes of the first ones (2% over; the entries
+            // grow by half again if the estimate falls short).
+            const expected = Math.ceil((size / (probeBytes / SAMPLE_PROBE)) * 1.02) + 1024;
+            for (const e of index) e.reserve(Math.min(expected, 2 ** 31));
+          }
           if (rows % stride === 0 && sample.count < 2 * SAMPLE_TARGET) sample.add(r);
         }
         rows++;
-        if (onRow && (rows & 0xffff) === 0) onRow(rows);
+        if (onRow && (rows & 0xffff) === 0) onRow(rows, r.offset + (r.next - r.start));
       },
       () => (builder !== null && builder.size >= SCAN_BATCH_BYTES ? submit() : undefined),
       (chunk) => sha.update(chunk),

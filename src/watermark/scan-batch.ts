@@ -1,7 +1,7 @@
 import { canonicalKey, RecordIds } from '../code/codebook.js';
 import { blake3KeyedBlock, blake3KeyWords } from '../keys/blake3.js';
 import type { FamilyMatcher } from '../code/families.js';
-import { encodeMatchTable, Fingerprinter, MatchIndexBuilder, matchValue } from '../code/match-index.js';
+import { buildMatchTableFile, Fingerprinter, matchValue } from '../code/match-index.js';
 import type { ScannedRecord } from '../csv/scanner.js';
 import type { BufferPool } from './buffer-pool.js';
 import type { ResolvedSchema } from '../schema/schema.js';
@@ -341,28 +341,34 @@ export class IndexEntries {
   id: Uint32Array = new Uint32Array(1 << 16);
 
   add(lo: number, hi: number, id: number): void {
-    if (this.size === this.lo.length) {
-      this.lo = grow(this.lo, this.size);
-      this.hi = grow(this.hi, this.size);
-      this.id = grow(this.id, this.size);
-    }
+    if (this.size === this.lo.length) this.reserve(Math.ceil(this.lo.length * 1.5));
     this.lo[this.size] = lo;
     this.hi[this.size] = hi;
     this.id[this.size] = id;
     this.size++;
   }
+
+  /**
+   * Room for `capacity` entries. The registry pass reserves its estimate of the row count once it
+   * knows the bytes a row: doubling from small would leave up to twice the room needed (on a
+   * 90M-row registry, gigabytes) and copy everything on each step.
+   */
+  reserve(capacity: number): void {
+    if (capacity <= this.lo.length) return;
+    this.lo = resized(this.lo, this.size, capacity);
+    this.hi = resized(this.hi, this.size, capacity);
+    this.id = resized(this.id, this.size, capacity);
+  }
 }
 
-function grow(a: Uint32Array, n: number): Uint32Array {
-  const b = new Uint32Array(2 * a.length);
+function resized(a: Uint32Array, n: number, capacity: number): Uint32Array {
+  const b = new Uint32Array(capacity);
   b.set(a.subarray(0, n));
   return b;
 }
 
 /** The index file of a match set (`encodeMatchTable` of the built table). */
 export function encodeIndex(entries: { size: number; lo: Uint32Array; hi: Uint32Array; id: Uint32Array }): Uint8Array {
-  const b = new MatchIndexBuilder(Math.max(1, entries.size));
-  for (let i = 0; i < entries.size; i++) b.add(entries.lo[i], entries.hi[i], entries.id[i]);
-  const buf = encodeMatchTable(b.build());
+  const buf = buildMatchTableFile(entries.lo, entries.hi, entries.id, entries.size);
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AMBIGUOUS, Fingerprinter, MatchIndexBuilder, decodeMatchTable, encodeMatchTable } from '../../src/code/match-index.js';
+import { AMBIGUOUS, Fingerprinter, MatchIndexBuilder, buildMatchTableFile, decodeMatchTable, encodeMatchTable } from '../../src/code/match-index.js';
+import { IndexEntries } from '../../src/watermark/scan-batch.js';
 
 const key = new Uint8Array(32).fill(7);
 
@@ -33,6 +34,25 @@ describe('matching index', () => {
       if (table.lookup(fp.lo, fp.hi) >= 0) falseHits++;
     }
     expect(falseHits).toBeLessThan(20);
+  });
+
+  it('builds the file in place byte for byte as the builder does, namesakes and tag clashes included', () => {
+    const fp = new Fingerprinter(key);
+    const b = new MatchIndexBuilder(4);
+    const e = new IndexEntries();
+    // Entries arrive by reserve and growth alike: reserve less than needed, then grow past it.
+    e.reserve(5_000);
+    for (let i = 0; i < 30_000; i++) {
+      fp.compute(1, [`S${i % 20_000}`, 'N', String(19600101 + (i % 20_000))]);
+      b.add(fp.lo, fp.hi, i);
+      e.add(fp.lo, fp.hi, i);
+    }
+    expect(e.size).toBe(30_000);
+    const inPlace = buildMatchTableFile(e.lo, e.hi, e.id, e.size);
+    expect(Buffer.compare(inPlace, encodeMatchTable(b.build()))).toBe(0);
+    // The 10,000 fingerprints given twice (to two ids) are ambiguous.
+    fp.compute(1, ['S5', 'N', '19600106']);
+    expect(decodeMatchTable(inPlace).lookup(fp.lo, fp.hi)).toBe(AMBIGUOUS);
   });
 
   it('fingerprints differ by match set and refuse empty values', () => {
