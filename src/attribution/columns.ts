@@ -3,11 +3,19 @@
  * (shapes, frequent values and words, lengths, dates, numeric ranges) against the registry's column
  * profiles. Leakers rename, translate, drop and reorder columns, so header names only break ties.
  * The result is JSON-able: the report shows "the column mapping found".
+ *
+ * Content cannot tell every column apart: without a CURP or clave de elector, APE_PAT and APE_MAT
+ * hold the same surnames. When the dump lacks the key, trace can hand `mapColumns` the release's
+ * match index (`matchIndexProbe`): the reading of the match columns under which the dump's rows
+ * are the release's records wins. Made-up or damaged cells are tolerated: placeholders (`NULL`,
+ * `-`) compare as empty cells, and a date column is judged on the values that read as dates.
  */
 import { RollmarkError } from '../errors.js';
 import {
-  normalizeValue, parseDate, detectDateFormat, profileValues, sketchHas, linkFeature, type ColumnProfile,
+  normalizeValue, parseDate, detectDateFormat, profileValues, sketchHas, linkFeature, DATE_LAYOUTS, type ColumnProfile,
 } from '../schema/profile.js';
+import { AMBIGUOUS, Fingerprinter, matchValue, type MatchTable } from '../code/match-index.js';
+import type { ResolvedSchema } from '../schema/schema.js';
 
 export interface ColumnMatch {
   /** Index of the dump column. */
@@ -21,14 +29,37 @@ export interface ColumnMatch {
   header?: string;
   /** Registry columns this dump column could equally be (content cannot tell them apart). */
   ambiguousWith?: string[];
-  /** How a tie between look-alike columns was settled. */
-  resolvedBy?: 'co-occurrence' | 'header' | 'position';
+  /**
+   * How a tie between look-alike columns was settled; 'match-index': the release's match index
+   * found records under this reading of the match columns (and not under the others tried).
+   */
+  resolvedBy?: 'co-occurrence' | 'header' | 'position' | 'match-index';
 }
 export interface ColumnMapping { columns: ColumnMatch[] }
-interface Settled { ambiguousWith: string[]; resolvedBy: 'co-occurrence' | 'header' | 'position' }
+interface Settled { ambiguousWith: string[]; resolvedBy: NonNullable<ColumnMatch['resolvedBy']> }
 export interface MapOptions {
   /** Least content score for an assignment (default 0.5). */
   minScore?: number;
+  /**
+   * The release's match index, asked which reading of the match columns finds its records
+   * (`matchIndexProbe`). Content cannot tell APE_PAT from APE_MAT without a CURP or clave de
+   * elector; the index can. What it answers depends on the dump and the release alone (never on
+   * a recipient's code), so the false-accusation bound holds whatever it decides.
+   */
+  matchIndex?: MatchIndexProbe;
+}
+
+/** Which rows of a dump's sample a reading of a match set finds in the release's match index. */
+export interface MatchIndexProbe {
+  /** The registry columns of each match set, by name. */
+  sets: string[][];
+  /** Rows judged (the least of the sample and the probe's limit). */
+  rows: number;
+  /**
+   * Distinct sample rows whose match set `s`, read from these dump columns (one per set column,
+   * in the set's order, each with its transform), is in the index (a record or namesakes).
+   */
+  hits(s: number, cols: { dump: number; transform?: string }[]): number;
 }
 
 /**
@@ -230,8 +261,97 @@ function assign(w: number[][]): number[] {
 const TIE = 0.05;
 
 /**
+ * The date layout that reads the most non-empty values when fewer than 90% are dates (what
+ * `detectDateFormat` wants): a birth-date column half of whose values were made up or damaged.
+ * Null unless it reads at least `LOOSE_DATES` of them, and 8 or more.
+ */
+const LOOSE_DATES = 0.3;
+function looseDateFormat(values: string[]): { format: string; share: number } | null {
+  const vs = values.filter((v) => v !== '').slice(0, 300);
+  if (vs.length < 8 || !vs.some((v) => /\d/.test(v))) return null;
+  let best: { format: string; share: number } | null = null;
+  for (const l of DATE_LAYOUTS) {
+    let ok = 0;
+    for (const v of vs) if (parseDate(v, l.name)) ok++;
+    if (ok >= 8 && ok / vs.length >= LOOSE_DATES && (!best || ok / vs.length > best.share)) best = { format: l.name, share: ok / vs.length };
+  }
+  return best;
+}
+
+/**
+ * Cells that stand for no value: punctuation alone (`-`, `?`, `***`), the usual null words, and
+ * all-zero dates. A dump may write them where the registry has a value (a made-up or damaged
+ * row) or nothing; either way they say nothing of the column, so they compare as empty cells.
+ */
+const NULL_WORDS = new Set(['NULL', 'NUL', 'NIL', 'NONE', 'NAN', 'NA', 'N/A', 'N/D', 'ND', '#N/A', '#NA', 'S/D', 'SIN DATO', 'SIN DATOS',
+  'NO DISPONIBLE', 'DESCONOCIDO', 'UNKNOWN', 'UNDEFINED']);
+const ZERO_DATE = /^(?:0{8}|0{4}[-/.]00[-/.]00|00[-/.]00[-/.]0{4})(?:[T ]0{1,2}:00(?::00)?)?$/;
+function isPlaceholder(v: string): boolean {
+  if (v === '') return false;
+  if (!/[\p{L}\p{N}]/u.test(v)) return true;
+  const k = normalizeValue(v);
+  return NULL_WORDS.has(k) || ZERO_DATE.test(k);
+}
+
+/** Content scores of every (dump column, registry column) pair and the transforms they assume. */
+interface Scores { score: number[][]; transforms: (string | undefined)[][] }
+
+function contentScores(cols: string[][], regs: ColumnProfile[], rowUnique: number): Scores {
+  const cache = new Map<string, ColumnProfile>();
+  const score: number[][] = [];
+  const transforms: (string | undefined)[][] = [];
+  for (let j = 0; j < cols.length; j++) {
+    const raw = cols[j];
+    const nulls = new Set(raw.filter(isPlaceholder));
+    const blanked = nulls.size ? raw.map((v) => (nulls.has(v) ? '' : v)) : raw;
+    let vals = blanked;
+    const strict = detectDateFormat(vals)?.format ?? null;
+    // Dates of which only some read: judged against date columns on the ones that do.
+    const loose = strict === null ? looseDateFormat(vals) : null;
+    const hasLower = vals.some((v) => v !== v.toUpperCase());
+    const hasUpper = vals.some((v) => v !== v.toLowerCase());
+    const hasAccent = vals.some((v) => stripAccents(v) !== v);
+    const oneLength = new Set(vals.filter((v) => v !== '').map((v) => v.length)).size === 1;
+    score.push([]);
+    transforms.push([]);
+    for (const p of regs) {
+      // A registry that writes one of them as a value (NUM_INT `-`) is compared with it as found.
+      const asFound = nulls.size > 0 && p.top.some(([v]) => nulls.has(v));
+      vals = asFound ? raw : blanked;
+      const partial = loose !== null && p.date !== undefined;
+      const dDate = strict ?? (partial ? loose!.format : null);
+      const vt = valueTransform(vals, dDate, p);
+      const key = `${j}\u0000${vt ?? ''}\u0000${partial ? 'readable' : ''}\u0000${asFound ? 'raw' : ''}`;
+      let d = cache.get(key);
+      if (!d) {
+        const f = compileTransform(vt);
+        const kept = partial ? vals.filter((v) => v === '' || parseDate(v, loose!.format) !== null) : vals;
+        d = profileValues(String(j), vt ? kept.map(f) : kept);
+        cache.set(key, d);
+      }
+      const steps = [vt];
+      if (p.lower === 0 && hasLower && p.chars[0] > 0) steps.push('upper');
+      else if (p.chars[0] > 0 && p.lower >= 0.99 && hasUpper) steps.push('lower');
+      if (p.accents === 0 && hasAccent) steps.push('deaccent');
+      // Occam: re-padding explains values of one length less well than a column that has them as they are.
+      let cost = vt && !vt.startsWith('date:') && oneLength ? 0.9 : 1;
+      // A column whose values are partly no date is a date column only as far as they are.
+      if (partial) cost *= 0.5 + 0.5 * loose!.share;
+      score[j].push(cost * similarity(d, p, rowUnique, dDate !== null));
+      transforms[j].push(steps.filter(Boolean).join('+') || undefined);
+    }
+  }
+  return { score, transforms };
+}
+
+/** The last scores computed, by sample: trace maps a dump twice (content, then with the index). */
+const lastScores = new WeakMap<string[][], { profiles: ColumnProfile[]; registryHeader: string[]; scores: Scores }>();
+
+/**
  * Maps each dump column to at most one registry column by content. `sample` is the dump's first
- * rows, `header` its header row if it had one, `profiles` the registry's column profiles.
+ * rows, `header` its header row if it had one, `profiles` the registry's column profiles. With
+ * `opts.matchIndex`, readings of the match columns content cannot tell apart are tried against the
+ * release's match index, and the one that finds its records wins.
  */
 export function mapColumns(
   sample: string[][], header: string[] | null, profiles: ColumnProfile[], registryHeader: string[], opts: MapOptions = {},
@@ -241,46 +361,36 @@ export function mapColumns(
   const regs = registryHeader.map((name) => profiles.find((p) => p.name === name)).filter((p): p is ColumnProfile => !!p);
   const rowUnique = sample.length ? new Set(sample.map((r) => r.join('\u0000'))).size / sample.length : 1;
   const cols = Array.from({ length: nDump }, (_, j) => sample.map((r) => (r[j] ?? '').trim()));
-  const cache = new Map<string, ColumnProfile>();
-  const score: number[][] = [];
-  const transforms: (string | undefined)[][] = [];
-  for (let j = 0; j < nDump; j++) {
-    const vals = cols[j];
-    const dDate = detectDateFormat(vals)?.format ?? null;
-    const hasLower = vals.some((v) => v !== v.toUpperCase());
-    const hasUpper = vals.some((v) => v !== v.toLowerCase());
-    const hasAccent = vals.some((v) => stripAccents(v) !== v);
-    const oneLength = new Set(vals.filter((v) => v !== '').map((v) => v.length)).size === 1;
-    score.push([]);
-    transforms.push([]);
-    for (const p of regs) {
-      const vt = valueTransform(vals, dDate, p);
-      const key = `${j}\u0000${vt ?? ''}`;
-      let d = cache.get(key);
-      if (!d) {
-        const f = compileTransform(vt);
-        d = profileValues(String(j), vt ? vals.map(f) : vals);
-        cache.set(key, d);
+  const prev = lastScores.get(sample);
+  const scores = prev && prev.profiles === profiles && prev.registryHeader === registryHeader && prev.scores.score.length === nDump
+    ? prev.scores : contentScores(cols, regs, rowUnique);
+  lastScores.set(sample, { profiles, registryHeader, scores });
+  const { score, transforms } = scores;
+  const solve = (fixed: Map<number, number>): { picked: number[]; settle: Map<number, Settled> } => {
+    // Globally consistent one-to-one assignment; header names add a small tie-breaking bonus.
+    const n = Math.max(nDump, regs.length);
+    const taken = new Set(fixed.values());
+    const w = Array.from({ length: n }, (_, j) => Array.from({ length: n }, (_, i) => {
+      if (fixed.has(j)) return fixed.get(j) === i ? 100 : 0;
+      const s = score[j]?.[i];
+      return s === undefined || s < minScore || taken.has(i) ? 0 : s + headerBonus(header?.[j], regs[i].name);
+    }));
+    const picked = assign(w).map((i, j) => (j < nDump && i >= 0 && i < regs.length && w[j][i] > 0 ? i : -1));
+    return { picked, settle: resolveTwins(picked, score, regs, cols, header, minScore, new Set(fixed.keys())) };
+  };
+  let { picked, settle } = solve(new Map());
+  if (opts.matchIndex) {
+    const fixed = settleByIndex(opts.matchIndex, picked, score, transforms, regs, minScore);
+    if (fixed.size) {
+      const first = { picked, settle };
+      ({ picked, settle } = solve(fixed));
+      // Said where content had a doubt, or where the index changed its mind.
+      for (const j of fixed.keys()) {
+        if (first.settle.has(j) || first.picked[j] !== picked[j]) settle.set(j, { ambiguousWith: [], resolvedBy: 'match-index' });
       }
-      const steps = [vt];
-      if (p.lower === 0 && hasLower && p.chars[0] > 0) steps.push('upper');
-      else if (p.chars[0] > 0 && p.lower >= 0.99 && hasUpper) steps.push('lower');
-      if (p.accents === 0 && hasAccent) steps.push('deaccent');
-      // Occam: re-padding explains values of one length less well than a column that has them as they are.
-      const cost = vt && !vt.startsWith('date:') && oneLength ? 0.9 : 1;
-      score[j].push(cost * similarity(d, p, rowUnique, dDate !== null));
-      transforms[j].push(steps.filter(Boolean).join('+') || undefined);
     }
   }
-  // Globally consistent one-to-one assignment; header names add a small tie-breaking bonus.
-  const n = Math.max(nDump, regs.length);
-  const w = Array.from({ length: n }, (_, j) => Array.from({ length: n }, (_, i) => {
-    const s = score[j]?.[i];
-    return s === undefined || s < minScore ? 0 : s + headerBonus(header?.[j], regs[i].name);
-  }));
-  const picked = assign(w).map((i, j) => (j < nDump && i >= 0 && i < regs.length && w[j][i] > 0 ? i : -1));
   const out: ColumnMatch[] = Array.from({ length: nDump }, (_, j) => ({ dump: j, registry: null, score: 0 }));
-  const settle = resolveTwins(picked, score, regs, cols, header, minScore);
   for (let j = 0; j < nDump; j++) {
     const i = picked[j];
     const m = out[j];
@@ -296,17 +406,73 @@ export function mapColumns(
   return { columns: out };
 }
 
+/** Dump columns tried for each column of a match set: the best by content, down to this score. */
+const PROBE_FLOOR = 0.3;
+const PROBE_CANDIDATES = 4;
+
+/**
+ * For each match set: the reading of its columns that finds the most of the release's records in
+ * the sample, when that is enough to rule out chance (a wrong reading finds a record only by a
+ * fingerprint clash, about one lookup in a few thousand). Starts from the content mapping; tries
+ * other readings only when it finds too few. Returns dump column -> registry column to fix.
+ */
+function settleByIndex(
+  probe: MatchIndexProbe, picked: number[], score: number[][], transforms: (string | undefined)[][], regs: ColumnProfile[], minScore: number,
+): Map<number, number> {
+  const fixed = new Map<number, number>();
+  const enough = Math.max(3, Math.ceil(0.01 * probe.rows));
+  probe.sets.forEach((names, s) => {
+    const items = names.map((name) => regs.findIndex((p) => p.name === name));
+    if (items.some((i) => i < 0)) return;
+    const hits = (js: number[]): number => probe.hits(s, js.map((j, k) => ({ dump: j, transform: transforms[j][items[k]] })));
+    const current = items.map((i) => picked.indexOf(i));
+    const free = (j: number): boolean => !fixed.has(j);
+    let best: number[] | null = null;
+    let bestHits = 0;
+    if (current.every((j) => j >= 0 && free(j))) {
+      bestHits = hits(current);
+      best = current;
+    }
+    // Twins with the same value (GARCIA GARCIA) match either way round: a reading that finds some
+    // records is not yet the right one unless it finds most.
+    if (bestHits < Math.max(enough, probe.rows / 2)) {
+      const options = items.map((i, k) => {
+        const js = score.map((_, j) => j).filter((j) => free(j) && score[j][i] >= Math.min(PROBE_FLOOR, minScore));
+        js.sort((a, b) => score[b][i] - score[a][i]);
+        const top = js.slice(0, PROBE_CANDIDATES);
+        if (current[k] >= 0 && free(current[k]) && !top.includes(current[k])) top.push(current[k]);
+        return top;
+      });
+      const scoreOf = (js: number[]): number => js.reduce((a, j, k) => a + score[j][items[k]], 0);
+      const walk = (k: number, js: number[]): void => {
+        if (k === items.length) {
+          const h = hits(js);
+          if (h > bestHits || (h === bestHits && h > 0 && best !== null && scoreOf(js) > scoreOf(best))) { bestHits = h; best = js.slice(); }
+          return;
+        }
+        for (const j of options[k]) if (!js.includes(j)) { js.push(j); walk(k + 1, js); js.pop(); }
+      };
+      walk(0, []);
+    }
+    if (best !== null && bestHits >= enough) (best as number[]).forEach((j, k) => fixed.set(j, items[k]));
+  });
+  return fixed;
+}
+
 /**
  * Look-alike columns (APE_PAT and APE_MAT share one value set) score alike on content. Settle them
  * by co-occurrence first (a surname's initial is a fixed letter of the CURP and the clave de
  * elector), then by header names, then by keeping the registry's relative order; say so whenever
- * content alone could not decide, so the matcher can try the other order.
+ * content alone could not decide (the match index, when given, then settles match columns).
+ * Columns in `fixed` (settled by the match index) are left as they are.
  */
 function resolveTwins(
   picked: number[], score: number[][], regs: ColumnProfile[], cols: string[][], header: string[] | null, minScore: number,
+  fixed: ReadonlySet<number>,
 ): Map<number, Settled> {
   const out = new Map<number, Settled>();
-  const done = new Set<number>();
+  // Columns the match index settled are not reopened.
+  const done = new Set<number>(fixed);
   const dumpOf = (name: string): number => picked.findIndex((i) => i >= 0 && regs[i].name === name);
   /** Mean agreement of dump column j with registry column i's links (NaN when none can be read). */
   const linked = (j: number, i: number): number => {
@@ -366,4 +532,50 @@ function resolveTwins(
     if (pair) out.set(j2, { ambiguousWith: by === 'co-occurrence' ? [] : [regs[picked[j]].name], resolvedBy: by });
   }
   return out;
+}
+
+/**
+ * A `MatchIndexProbe` over the first `maxRows` rows of a dump's sample, for `mapColumns`: the
+ * fingerprints trace would look up (match-index.ts), from the release's index key and tables.
+ */
+export function matchIndexProbe(
+  sample: string[][], schema: ResolvedSchema, indexKey: Uint8Array, tables: MatchTable[], maxRows = 500,
+): MatchIndexProbe {
+  const rows = sample.slice(0, maxRows);
+  const fp = new Fingerprinter(indexKey);
+  const matchers = schema.match.map((set) => set.map((c) => schema.marks.find((m) => m.column === c)?.robust ?? null));
+  const values = new Map<string, string[]>();
+  const memo = new Map<string, number>();
+  const column = (s: number, i: number, d: number, t: string | undefined): string[] => {
+    const key = `${s}\u0000${i}\u0000${d}\u0000${t ?? ''}`;
+    let v = values.get(key);
+    if (!v) {
+      const f = compileTransform(t);
+      v = rows.map((r) => (d < r.length ? matchValue(t ? f(r[d]) : r[d], matchers[s][i]) : ''));
+      values.set(key, v);
+    }
+    return v;
+  };
+  return {
+    sets: schema.match.map((set) => set.map((c) => schema.columns[c])),
+    rows: rows.length,
+    hits(s, cols) {
+      const table = tables[s];
+      if (!table || cols.length !== schema.match[s].length) return 0;
+      const key = `${s}\u0001${cols.map((c) => `${c.dump}\u0000${c.transform ?? ''}`).join('\u0001')}`;
+      const known = memo.get(key);
+      if (known !== undefined) return known;
+      const vs = cols.map((c, i) => column(s, i, c.dump, c.transform));
+      const found = new Set<string>();
+      const row: string[] = new Array(cols.length);
+      for (let r = 0; r < rows.length; r++) {
+        for (let i = 0; i < cols.length; i++) row[i] = vs[i][r];
+        if (!fp.compute(s, row)) continue;
+        const id = table.lookup(fp.lo, fp.hi);
+        if (id >= 0 || id === AMBIGUOUS) found.add(`${fp.lo}:${fp.hi}`);
+      }
+      memo.set(key, found.size);
+      return found.size;
+    },
+  };
 }

@@ -43,7 +43,7 @@ import { canonicalJson } from '../keys/sign.js';
 import { EvidenceTally, type EvidenceTallyJSON } from './evidence.js';
 import { attributionBound, singleLeakerPower } from './chernoff.js';
 import { openDump, type DumpFormat, type DumpSource } from './dump.js';
-import { mapColumns } from './columns.js';
+import { mapColumns, matchIndexProbe } from './columns.js';
 import { CANARY_CLASS, ReleaseCore, RecordRowView, canaryKey, type CanaryRef, type ReleaseSetup } from './trace-core.js';
 import type { ReleaseEvidence, Suspect, TraceReport } from './report.js';
 import { classTable } from '../code/marks.js';
@@ -140,16 +140,25 @@ async function releaseSetup(vault: Vault, entry: LedgerEntry, dump: DumpSource):
     throw new RollmarkError('VAULT_CORRUPT', `release '${id}' data does not match its signed ledger entry`, { file: dir });
   }
   const m = release.manifest;
-  const mapping = mapColumns(dump.sample, dump.format.header, profilesFromJSON(JSON.stringify(m.profiles)), m.header);
+  const profiles = profilesFromJSON(JSON.stringify(m.profiles));
+  const keys = releaseKeys(vault.master, id);
+  let mapping = mapColumns(dump.sample, dump.format.header, profiles, m.header);
   const schema = resolveSchema(m.schema, m.header);
   const keyMapped = mapping.columns.some((c) => c.registry !== null && m.header.indexOf(c.registry) === schema.key);
+  const index = keyMapped ? null : await loadSharedIndex(dir, m.index.files);
+  if (index !== null) {
+    // Without the key, readings of the match columns that content cannot tell apart (APE_PAT and
+    // APE_MAT) are settled by which one finds the release's records: the dump and the release
+    // decide, never a recipient's code, so the bound holds whatever is chosen.
+    mapping = mapColumns(dump.sample, dump.format.header, profiles, m.header, { matchIndex: matchIndexProbe(dump.sample, schema, keys.index, index) });
+  }
   return {
     manifest: m,
     manifestSha256: release.manifestSha256,
-    keys: releaseKeys(vault.master, id),
+    keys,
     canaries: release.canaries,
     mapping,
-    index: keyMapped ? null : await loadSharedIndex(dir, m.index.files),
+    index,
   };
 }
 

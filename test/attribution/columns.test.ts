@@ -4,7 +4,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { mapColumns, applyTransform, compileTransform, looksLikeColumnName, type ColumnMapping } from '../../src/attribution/columns.js';
+import {
+  mapColumns, applyTransform, compileTransform, looksLikeColumnName, type ColumnMapping, type MatchIndexProbe,
+} from '../../src/attribution/columns.js';
 import { openDump } from '../../src/attribution/dump.js';
 import {
   profileColumns, profilesToJSON, profilesFromJSON, DATE_LAYOUTS, detectDateFormat, parseDate, normalizeValue, shapeOf,
@@ -308,5 +310,126 @@ describe('mapColumns', () => {
       ),
       { numRuns: 60, seed: 20260211 },
     );
+  });
+});
+
+/**
+ * A stand-in for the release's match index (the real one is tested in columns-index.test.ts): the
+ * registry rows' normalised APE_PAT+APE_MAT+NOMBRE+FNAC, and the dump sample's first rows.
+ */
+const MATCH_SET = ['APE_PAT', 'APE_MAT', 'NOMBRE', 'FNAC'];
+function fakeProbe(reg: string[][], sample: string[][], maxRows = 500): MatchIndexProbe {
+  const key = (vs: string[]): string => vs.map(normalizeValue).join('|');
+  const known = new Set(reg.map((r) => key(MATCH_SET.map((n) => r[idx(n)]))));
+  const judged = sample.slice(0, maxRows);
+  return {
+    sets: [MATCH_SET],
+    rows: judged.length,
+    hits(s, cols) {
+      const found = new Set<string>();
+      for (const r of judged) {
+        const k = key(cols.map((c) => applyTransform(c.transform, r[c.dump] ?? '')));
+        if (known.has(k)) found.add(k);
+      }
+      return found.size;
+    },
+  };
+}
+
+/** Scrambles a value's digits (as the lab's fabricated rows do): mostly no valid date any more. */
+function scrambleDigits(v: string, r: () => number): string {
+  return v.replace(/\d/g, (d) => String((Number(d) + 1 + Math.floor(r() * 9)) % 10));
+}
+
+describe('mapColumns with the match index (id-less dumps)', () => {
+  // No CURP, no clave de elector, no header: content cannot tell the surnames apart.
+  const order = ['FNAC', 'APE_MAT', 'SEXO', 'NOMBRE', 'CALLE', 'APE_PAT', 'COLONIA', 'EDAD', 'SECCION'];
+  const cols = order.map(idx);
+
+  it('settles the twin surnames by the reading that finds the records, not by position', () => {
+    const rows = project(registry.slice(2000, 2300), cols);
+    const plain = mapColumns(rows, null, profiles, HEADER);
+    // Content keeps the registry's order: the first surname column is taken for APE_PAT (wrong here).
+    expect(byDump(plain).slice(0, 6)).toEqual(['FNAC', 'APE_PAT', 'SEXO', 'NOMBRE', 'CALLE', 'APE_MAT']);
+    const probe = fakeProbe(registry, rows);
+    // Namesakes of both surnames (GARCIA GARCIA) match either way round: some rows do even so.
+    const at = (n: string): { dump: number } => ({ dump: order.indexOf(n) });
+    expect(probe.hits(0, [at('APE_MAT'), at('APE_PAT'), at('NOMBRE'), at('FNAC')])).toBeGreaterThanOrEqual(3);
+    expect(probe.hits(0, [at('APE_PAT'), at('APE_MAT'), at('NOMBRE'), at('FNAC')])).toBeGreaterThan(250);
+    const m = mapColumns(rows, null, profiles, HEADER, { matchIndex: probe });
+    expect(byDump(m)).toEqual(order);
+    expect(m.columns[1]).toMatchObject({ registry: 'APE_MAT', resolvedBy: 'match-index' });
+    expect(m.columns[5]).toMatchObject({ registry: 'APE_PAT', resolvedBy: 'match-index' });
+    expect(m.columns[1].ambiguousWith).toBeUndefined();
+    // In the registry's order the index confirms what position guessed, and says so.
+    const inOrder = project(registry.slice(2000, 2300), ['NOMBRE', 'APE_PAT', 'APE_MAT', 'FNAC'].map(idx));
+    const confirmed = mapColumns(inOrder, null, profiles, HEADER, { matchIndex: fakeProbe(registry, inOrder) });
+    expect(byDump(confirmed)).toEqual(['NOMBRE', 'APE_PAT', 'APE_MAT', 'FNAC']);
+    expect(confirmed.columns[1].resolvedBy).toBe('match-index');
+  });
+
+  it('overrides a header that lies, and finds the records among foreign rows', () => {
+    const real = project(registry.slice(5000, 5150), cols);
+    const foreign = project(makeRegistry(150, 99), cols);
+    const rows = real.flatMap((r, k) => [r, foreign[k]]);
+    const lying = order.map((n) => (n === 'APE_PAT' ? 'Apellido Materno' : n === 'APE_MAT' ? 'Apellido Paterno' : n));
+    expect(byDump(mapColumns(rows, lying, profiles, HEADER)).slice(0, 6)).toEqual(['FNAC', 'APE_PAT', 'SEXO', 'NOMBRE', 'CALLE', 'APE_MAT']);
+    expect(byDump(mapColumns(rows, lying, profiles, HEADER, { matchIndex: fakeProbe(registry, rows) }))).toEqual(order);
+  });
+
+  it('changes nothing when the index finds no record, or only a few by chance', () => {
+    const rows = project(registry.slice(2000, 2300), cols);
+    const plain = mapColumns(rows, null, profiles, HEADER);
+    const none = mapColumns(rows, null, profiles, HEADER, { matchIndex: fakeProbe(makeRegistry(3000, 5), rows) });
+    expect(none).toEqual(plain);
+    // Two rows of 300 found under the other reading: below what rules out chance.
+    const few = fakeProbe(registry.slice(2000, 2002).map((r) => {
+      const x = r.slice();
+      [x[idx('APE_PAT')], x[idx('APE_MAT')]] = [r[idx('APE_MAT')], r[idx('APE_PAT')]];
+      return x;
+    }), rows);
+    expect(mapColumns(rows, null, profiles, HEADER, { matchIndex: few })).toEqual(plain);
+  });
+});
+
+describe('mapColumns tolerates values that do not read', () => {
+  it('a birth-date column half made up (no valid date) still maps to FNAC, in its layout', () => {
+    const r = rng(21);
+    const part = registry.slice(3000, 3400);
+    const cols = ['NOMBRE', 'APE_PAT', 'FNAC', 'SEXO', 'CALLE', 'EDAD'].map(idx);
+    for (const layout of ['YYYYMMDD', 'DD/MM/YYYY']) {
+      const rows = project(part, cols, (v, c) => {
+        if (HEADER[c] !== 'FNAC') return v;
+        const w = layout === 'YYYYMMDD' ? v : `${v.slice(6)}/${v.slice(4, 6)}/${v.slice(0, 4)}`;
+        return r() < 0.5 ? scrambleDigits(w, r) : w;
+      });
+      const valid = rows.filter((x) => parseDate(x[2], layout) !== null).length / rows.length;
+      expect(valid, layout).toBeLessThan(0.7);
+      const m = mapColumns(rows, null, profiles, HEADER);
+      expect(byDump(m)[2], layout).toBe('FNAC');
+      expect(m.columns[2].transform, layout).toBe(layout === 'YYYYMMDD' ? undefined : `date:${layout}>YYYYMMDD`);
+      // The dates that read come back as the registry wrote them; the others stay as found.
+      rows.forEach((x, k) => {
+        if (parseDate(x[2], layout)) expect(applyTransform(m.columns[2].transform, x[2])).toBe(part[k][idx('FNAC')]);
+      });
+      expect(byDump(m)).toEqual(['NOMBRE', 'APE_PAT', 'FNAC', 'SEXO', 'CALLE', 'EDAD']);
+    }
+  });
+
+  it('placeholders (NULL, N/A, -, 0000-00-00) in half the cells compare as empty cells', () => {
+    const r = rng(8);
+    const part = registry.slice(3000, 3400);
+    const cols = ['NOMBRE', 'APE_PAT', 'FNAC', 'SEXO', 'CALLE', 'EDAD', 'CODPOSTAL', 'COLONIA', 'SECCION'].map(idx);
+    const junk = ['NULL', 'N/A', '-', '0000-00-00'];
+    const rows = project(part, cols, (v) => (r() < 0.5 ? junk[Math.floor(r() * junk.length)] : v));
+    const m = mapColumns(rows, null, profiles, HEADER);
+    expect(byDump(m)).toEqual(cols.map((c) => HEADER[c]));
+    expect(m.columns[6].transform).toBeUndefined();
+  });
+
+  it('numbers that only sometimes read as dates are not taken for one', () => {
+    const r = rng(5);
+    const rows = registry.slice(0, 400).map((row) => [row[idx('NOMBRE')], String(10_000_000 + Math.floor(r() * 89_999_999))]);
+    expect(byDump(mapColumns(rows, null, profiles, HEADER))[1]).not.toBe('FNAC');
   });
 });
