@@ -82,6 +82,42 @@ describe('rollmark trace --registry', () => {
   });
 });
 
+describe('rollmark trace --lang', () => {
+  it('refuses a language other than es or en before tracing (exit 2, one line naming both, USAGE)', async () => {
+    const vault = path.join(dir, 'vault');
+    const html = path.join(dir, 'lang-fr.html');
+    for (const bad of ['fr', 'ES', '']) {
+      const c = capture();
+      expect(await main(['trace', '--vault', vault, '--dump', path.join(dir, 'copias', 'PA.csv'), '--html', html, '--lang', bad], c.io)).toBe(2);
+      expect(c.out.join('')).toBe('');
+      const [first, usage, ...rest] = c.err.join('').split('\n');
+      expect(first).toBe(`rollmark: --lang must be es or en, got '${bad}' [USAGE]`);
+      expect(usage).toMatch(/^usage: rollmark trace .*\[--lang es\|en\]/);
+      expect(rest).toEqual(['']);
+    }
+    // refused before the trace ran: nothing written
+    await expect(fsp.access(html)).rejects.toThrow();
+  });
+
+  it('writes the HTML report in the language asked for, whatever the locale', async () => {
+    const vault = path.join(dir, 'vault');
+    const html = path.join(dir, 'lang-es.html');
+    const c = capture();
+    const saved = process.env.LC_ALL;
+    process.env.LC_ALL = 'en_US.UTF-8'; // the locale says English; --lang es wins
+    try {
+      expect(await main(['trace', '--vault', vault, '--dump', path.join(dir, 'copias', 'PA.csv'), '--html', html, '--lang', 'es', '--quiet'], c.io)).toBe(0);
+    } finally {
+      if (saved === undefined) delete process.env.LC_ALL;
+      else process.env.LC_ALL = saved;
+    }
+    expect(c.err.join('')).toBe('');
+    const text = await fsp.readFile(html, 'utf8');
+    expect(text).toContain('<html lang="es">');
+    expect(text).toContain('Informe de evidencia');
+  });
+});
+
 describe('rollmark verify --json and document kinds', () => {
   it('prints one JSON result: what was checked, valid, the ledger head and entries, the key fingerprint, each document', async () => {
     const vault = path.join(dir, 'vault');

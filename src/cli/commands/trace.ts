@@ -2,6 +2,7 @@ import * as fs from 'node:fs/promises';
 import { ioError } from '../../errors.js';
 import { traceDump } from '../../attribution/trace.js';
 import type { TraceReport } from '../../attribution/report.js';
+import type { ReportLang } from '../../attribution/html.js';
 import { parseFlags, positiveInt, required, type CliIo } from '../args.js';
 import { progressMeter } from '../progress.js';
 import { RollmarkError } from '../../errors.js';
@@ -34,6 +35,12 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     bound = Number(flags.bound);
     if (!(bound > 0 && bound < 1)) throw new RollmarkError('USAGE', `--bound must be a number in (0, 1), got '${flags.bound}'\nusage: ${USAGE}`);
   }
+  // Checked before the trace, so a typo costs nothing; left out, the locale decides (defaultLang).
+  let lang: ReportLang | undefined;
+  if (flags.lang !== undefined) {
+    if (flags.lang !== 'es' && flags.lang !== 'en') throw new RollmarkError('USAGE', `--lang must be es or en, got '${flags.lang}'\nusage: ${USAGE}`);
+    lang = flags.lang;
+  }
   if (flags.registry !== undefined) await checkRegistry(vault, flags.registry, flags.release);
   const progress = progressMeter(io, flags.quiet === true);
   // The share done and the ETA are by bytes of the file (compressed bytes for a gzip dump).
@@ -50,7 +57,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   if (flags.report !== undefined) await writeOut(flags.report, json);
   if (flags.html !== undefined) {
     const { renderHtmlReport } = await import('../../attribution/html.js');
-    await writeOut(flags.html, renderHtmlReport(report, { lang: flags.lang === 'en' ? 'en' : flags.lang === 'es' ? 'es' : undefined }));
+    await writeOut(flags.html, renderHtmlReport(report, { lang }));
   }
   if (flags.json) io.stdout.write(json);
   else if (!flags.quiet) io.stdout.write(formatTraceSummary(report));
