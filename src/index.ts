@@ -46,17 +46,8 @@ export { readRecipients, type Recipient } from './watermark/recipients.js';
 
 // trace
 export { traceDump, DEFAULT_BOUND, type TraceOptions } from './attribution/trace.js';
-export {
-  traceShard,
-  claimShard,
-  mergeClaims,
-  mergeShards,
-  type ShardState,
-  type ShardRelease,
-  type ShardClaims,
-  type TraceShardOptions,
-  type MergeShardsOptions,
-} from './attribution/trace-shard.js';
+export { traceShard, claimShard, mergeClaims, mergeShards, type TraceShardOptions, type MergeShardsOptions } from './attribution/trace-shard.js';
+export type { ShardState, ShardRelease, ShardClaims } from './attribution/shard-state.js';
 export type { TraceReport, Suspect, ReleaseEvidence } from './attribution/report.js';
 export { renderHtmlReport } from './attribution/html.js';
 export { formatTraceSummary } from './cli/commands/trace.js';

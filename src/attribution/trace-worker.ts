@@ -1,11 +1,12 @@
 /**
- * The trace worker thread: runs one shard job (trace-shard.ts) and posts its state back. A thin
+ * The trace worker thread: runs one shard job (shard-job.ts) and posts its state back. A thin
  * face: the plan and the job come in `workerData`, progress and the result go out as messages.
  * Built as its own entry (tsup.config.ts) and started by trace.ts from beside the built module.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { RollmarkError } from '../errors.js';
-import { rehydratePlan, runShardJob, type ShardJob, type ShardPlan } from './trace-shard.js';
+import { rehydratePlan, type ShardPlan } from './trace-plan.js';
+import { runShardJob, type ShardJob } from './shard-job.js';
 
 const { plan, job, progress } = workerData as { plan: ShardPlan; job: ShardJob; progress: boolean };
 const port = parentPort!;

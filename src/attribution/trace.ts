@@ -3,26 +3,15 @@ import { Worker } from 'node:worker_threads';
 import { RollmarkError } from '../errors.js';
 import type { Vault } from '../vault/vault.js';
 import { StringRowView } from './trace-core.js';
-import {
-  DEFAULT_BOUND,
-  balancedTargets,
-  checkBound,
-  cutAt,
-  finishTrace,
-  makeCores,
-  prepareTrace,
-  runShardJob,
-  shardState,
-  type PreparedTrace,
-  type ShardJob,
-  type ShardPlan,
-  type ShardResult,
-  type ShardState,
-} from './trace-shard.js';
+import { prepareTrace, type PreparedTrace, type ShardPlan } from './trace-plan.js';
+import type { ShardState } from './shard-state.js';
+import { makeCores, runShardJob, shardState, type ShardJob, type ShardResult } from './shard-job.js';
+import { checkBound, finishTrace } from './trace-finish.js';
+import { balancedTargets, cutAt } from './shard-cut.js';
 import type { TraceReport } from './report.js';
 import { compiledWorkerFile } from '../compiled-worker.js';
 
-export { DEFAULT_BOUND, COVERAGE, COLLAPSE_MIN_OBSERVATIONS } from './trace-shard.js';
+export { DEFAULT_BOUND, COVERAGE, COLLAPSE_MIN_OBSERVATIONS } from './trace-finish.js';
 
 /**
  * Trace: read a found dump, match its rows to each release's records, read the symbols its

@@ -10,14 +10,16 @@
  *
  * "content": `mapColumns` from content and header only (trace before it consulted the match
  * index), and a full trace with that mapping. "index": the mapping settled with the release's match
- * index (`matchIndexProbe`), as trace-shard.ts's releaseSetup does, and a full trace with it.
+ * index (`matchIndexProbe`), as trace-plan.ts's releaseSetup does, and a full trace with it.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import * as columns from '../../src/attribution/columns.js';
 import { openDump } from '../../src/attribution/dump.js';
-import { prepareTrace, runShardJob, finishTrace } from '../../src/attribution/trace-shard.js';
+import { prepareTrace } from '../../src/attribution/trace-plan.js';
+import { runShardJob } from '../../src/attribution/shard-job.js';
+import { finishTrace } from '../../src/attribution/trace-finish.js';
 import { traceDump } from '../../src/attribution/trace.js';
 import { profilesFromJSON } from '../../src/schema/profile.js';
 import { resolveSchema } from '../../src/schema/schema.js';

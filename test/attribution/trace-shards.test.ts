@@ -3,7 +3,9 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { issueFixture, type Issued } from '../e2e/fixture.js';
 import { traceDump } from '../../src/attribution/trace.js';
-import { claimShard, mergeClaims, mergeShards, traceShard, balancedTargets, type ShardState } from '../../src/attribution/trace-shard.js';
+import { claimShard, mergeClaims, mergeShards, traceShard } from '../../src/attribution/trace-shard.js';
+import type { ShardState } from '../../src/attribution/shard-state.js';
+import { balancedTargets } from '../../src/attribution/shard-cut.js';
 import { planShards } from '../../src/csv/shards.js';
 import type { TraceReport } from '../../src/attribution/report.js';
 
