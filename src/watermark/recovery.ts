@@ -36,7 +36,7 @@ import { signDocument, verifyDocument } from '../vault/documents.js';
 import { readLedger, type LedgerEntry } from '../vault/ledger.js';
 import type { Vault } from '../vault/vault.js';
 import { toHex } from '../keys/hex.js';
-import type { IssueOptions, IssueResult, IssuedCopy, Receipt } from './issue.js';
+import type { IssueOptions, IssueResult, IssuedCopy, Receipt } from './issue-types.js';
 import type { Recipient } from './recipients.js';
 
 /** The claim file in a release's data folder until its ledger entry is written. */
