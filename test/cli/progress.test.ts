@@ -159,9 +159,9 @@ describe('issue and trace on a terminal', () => {
       expect(await main(['issue', ...args.slice(0, -1), '--out', path.join(dir, 'out2'), '--release', 'Q-2', '--json'], shown.io)).toBe(0);
       const lines = (w: string[]) => w.join('').split(/\r\x1b\[K|\n/).filter((l) => l !== '');
       const issued = lines(shown.writes);
-      // Each pass: a first line as it starts, then one at 65,536 rows (no bytes in the check pass).
-      expect(issued[0]).toMatch(/^issue pass 1\/2 \(check\): 0 rows, (0 rows\/s, )?0:\d\d elapsed$/);
-      expect(issued[1]).toMatch(/^issue pass 1\/2 \(check\): 65,536 rows, [\d.]+[kM]? rows\/s, 0:\d\d elapsed$/);
+      // Each pass: a first line as it starts, then one at 65,536 rows, both with the share of the registry read.
+      expect(issued[0]).toMatch(/^issue pass 1\/2 \(check\): 0 rows, 0%, 0:\d\d elapsed$/);
+      expect(issued[1]).toMatch(/^issue pass 1\/2 \(check\): 65,536 rows, [\d.]+[kM]? rows\/s, [\d.]+ MB\/s, (8\d|9\d|100)%, ETA \d+:\d\d/);
       expect(issued[2]).toMatch(/^issue pass 2\/2 \(write\): 0 rows, 0%, 0:\d\d elapsed$/);
       expect(issued[3]).toMatch(/^issue pass 2\/2 \(write\): 65,536 rows, [\d.]+[kM]? rows\/s, [\d.]+ MB\/s, (8\d|9\d|100)%, ETA \d+:\d\d/);
       expect(issued.length).toBe(4);
