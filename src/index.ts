@@ -46,6 +46,7 @@ export { readRecipients, type Recipient } from './watermark/recipients.js';
 
 // trace
 export { traceDump, DEFAULT_BOUND, type TraceOptions } from './attribution/trace.js';
+export { DEFAULT_EVIDENCE_BUDGET } from './attribution/trace-plan.js';
 export { traceShard, claimShard, mergeClaims, mergeShards, type TraceShardOptions, type MergeShardsOptions } from './attribution/trace-shard.js';
 export type { ShardState, ShardRelease, ShardClaims } from './attribution/shard-state.js';
 export type { TraceReport, Suspect, ReleaseEvidence } from './attribution/report.js';

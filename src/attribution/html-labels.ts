@@ -80,6 +80,7 @@ export interface Labels {
   releaseHeading: (rel: string) => string;
   releaseRows: (matched: string, dup: string) => string;
   matchedBy: (key: string, sets: string) => string;
+  scoring: (records: string, share: string, budget: string) => string;
   matchSet: (i: number, n: string) => string;
   power: (p: string, yes: boolean) => string;
   canariesHeading: string;
@@ -214,6 +215,8 @@ const EN: Labels = {
   releaseHeading: (rel) => `Release ${rel}: what was found`,
   releaseRows: (matched, dup) => `${matched} rows matched to a record of this release; ${dup} more were taken as repeats of a record already counted and skipped (each record counts once).`,
   matchedBy: (key, sets) => `Matched by the record key: ${key}; by other column sets (the key column being absent): ${sets}.`,
+  scoring: (records, share, budget) =>
+    `The dump is larger than the evidence budget (${budget} records): the marks of ${records} records were read, the ${share} of the records chosen by their keyed identity alone, the same for every recipient, so the bound holds as on any dump. Every row was matched and counted and every canary read.`,
   matchSet: (i, n) => `set ${i + 1}: ${n}`,
   power: (p, yes) =>
     `A single recipient who had leaked these rows (with 5% of the marks changed) would have reached a bound of ${p}: ${yes ? 'enough to be implicated, so the evidence is strong enough to clear those not implicated' : 'not enough to be implicated'}.`,
@@ -345,6 +348,8 @@ const ES: Labels = {
   releaseHeading: (rel) => `Entrega ${rel}: lo que se encontró`,
   releaseRows: (matched, dup) => `${matched} filas vinculadas a un registro de esta entrega; otras ${dup} se tomaron como repeticiones de un registro ya contado y se omitieron (cada registro cuenta una vez).`,
   matchedBy: (key, sets) => `Vinculadas por la clave del registro: ${key}; por otros conjuntos de columnas (sin la columna clave): ${sets}.`,
+  scoring: (records, share, budget) =>
+    `El volcado supera el presupuesto de evidencia (${budget} registros): se leyeron las marcas de ${records} registros, el ${share} de los registros, elegidos solo por su identidad con clave, los mismos para todo destinatario, de modo que la cota vale como en cualquier volcado. Todas las filas se vincularon y contaron y se leyeron todos los registros testigo.`,
   matchSet: (i, n) => `conjunto ${i + 1}: ${n}`,
   power: (p, yes) =>
     `Un único destinatario que hubiera filtrado estas filas (con el 5% de las marcas cambiadas) habría alcanzado una cota de ${p}: ${yes ? 'suficiente para implicarlo, así que la evidencia basta para descartar a los no implicados' : 'insuficiente para implicarlo'}.`,

@@ -143,6 +143,7 @@ function releaseSection(rel: Release, idx: number, L: Labels, F: Fmt): string {
 <h2>${esc(L.releaseHeading(rel.release))}</h2>
 <p>${esc(L.releaseRows(F.n(rel.rowsMatched), F.n(rel.rowsDuplicate)))} ${esc(L.matchedBy(F.n(rel.matchedBy.key), sets))}</p>
 <p>${esc(L.power(`≤ ${F.p(rel.singleLeaker.log10PValue)}`, rel.singleLeaker.detectable))}</p>
+${rel.scoring !== undefined && rel.scoring.share < 1 ? `<p id="scoring-${idx}">${esc(L.scoring(F.n(rel.scoring.recordsScored), F.pct(rel.scoring.share), F.n(rel.scoring.budget ?? 0)))}</p>` : ''}
 <h3>${esc(L.canariesHeading)}</h3>
 ${canarySection(rel, L, F)}
 <h3>${esc(L.marksHeading)}</h3>

@@ -26,6 +26,11 @@ export interface ReleaseEvidence {
   release: string;
   rowsMatched: number;
   rowsDuplicate: number;
+  /**
+   * Whose marks were read: every matched record (`share` 1), or past the evidence budget a keyed
+   * share of them (canaries always). Reports signed before it existed lack it: they scored all.
+   */
+  scoring?: { share: number; recordsScored: number; budget: number | null };
   matchedBy: { key: number; match: number[] };
   columns: unknown[];
   /** Group (section) of every canary found. */

@@ -29,7 +29,7 @@ export interface ShardResult {
 
 /** Cores for a plan's releases. */
 export function makeCores(plan: ShardPlan): ReleaseCore[] {
-  return plan.releases.map((s) => new ReleaseCore(s));
+  return plan.releases.map((s) => new ReleaseCore(s, plan.scoreShare));
 }
 
 /** Runs one shard job in this thread: the row core over the range, with the scanner. */
@@ -88,6 +88,7 @@ export function shardState(
       release: c.release,
       rowsMatched: c.rowsMatched,
       rowsDuplicate: c.rowsDuplicate,
+      recordsScored: c.recordsScored,
       matchedBy: { key: c.matchedBy.key, match: [...c.matchedBy.match] },
       canariesFound: [...c.canariesFound.keys()],
       groups: [...c.groups()],

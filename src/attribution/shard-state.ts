@@ -9,6 +9,8 @@ export interface ShardRelease {
   release: string;
   rowsMatched: number;
   rowsDuplicate: number;
+  /** Records (canaries included) whose marks were read: all, or the plan's scored share. */
+  recordsScored: number;
   matchedBy: { key: number; match: number[] };
   /** Canaries counted in this shard (`hashHi:hashLo`), in the order first seen. */
   canariesFound: string[];

@@ -11,7 +11,10 @@
  * index; a canary is recognised by its hash or fingerprint. Each record counts once: a bitmap over
  * record ids (128+ bits a registry row, `recordId & mask`) drops every later row whose bit is set,
  * so the first row in file order wins. Then every marked cell's code positions are read and fed
- * to the tally.
+ * to the tally, for every record or, past the evidence budget (trace-plan.ts scoreShareFor), for
+ * the records whose keyed id falls in the scored share: the choice depends on the record alone,
+ * never on a recipient's code, so the innocent's null distribution is the same on the scored
+ * records as on any dump. Canaries are always scored.
  *
  * The fast view memoizes the pure functions of a cell (its marks, its match value) by the cell's
  * raw bytes (ByteMemo, byte-memo.ts): the key is the exact input of the function (bytes, quoting,
@@ -164,6 +167,10 @@ export class ReleaseCore {
   readonly tallyClass: Int32Array;
   rowsMatched = 0;
   rowsDuplicate = 0;
+  /** Records (canaries included) whose marks were read. */
+  recordsScored = 0;
+  /** The share of records scored, in 65,536ths (65,536: all). */
+  readonly scoreShare: number;
   readonly matchedBy: { key: number; match: number[] };
   /** Canaries counted by this core, in the order first seen. */
   readonly canariesFound = new Map<string, CanaryRef>();
@@ -199,8 +206,9 @@ export class ReleaseCore {
   groupBytesLen = -1;
   groupBytesKey = '';
 
-  constructor(setup: ReleaseSetup) {
+  constructor(setup: ReleaseSetup, scoreShare = 65536) {
     this.setup = setup;
+    this.scoreShare = scoreShare;
     const m = setup.manifest;
     this.release = m.release;
     const schema = resolveSchema(m.schema, m.header);
@@ -481,7 +489,11 @@ export class ReleaseCore {
           this.lastGroupCount = 1;
         }
       }
+      // The scored share: the top 16 bits of the id times a Fibonacci constant, a spread of the
+      // keyed id that the de-duplication bitmap's low bits do not decide.
+      if (this.scoreShare < 65536 && Math.imul(recordId, 0x9e3779b1) >>> 16 >= this.scoreShare) return;
     }
+    this.recordsScored++;
     const marked = this.marked;
     const xs = this.xs;
     const positions = this.positions;

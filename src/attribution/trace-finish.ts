@@ -13,7 +13,7 @@ import { EvidenceTally } from './evidence.js';
 import { attributionBound, singleLeakerPower } from './chernoff.js';
 import { CANARY_CLASS, canaryKey, type CanaryRef, type ReleaseSetup } from './trace-core.js';
 import type { ReleaseEvidence, Suspect, TraceReport } from './report.js';
-import type { PreparedTrace, ShardPlan } from './trace-plan.js';
+import { FULL_SHARE, type PreparedTrace, type ShardPlan } from './trace-plan.js';
 import type { ShardState } from './shard-state.js';
 
 export const DEFAULT_BOUND = 1e-9;
@@ -34,6 +34,7 @@ interface MergedRelease {
   tally: EvidenceTally;
   rowsMatched: number;
   rowsDuplicate: number;
+  recordsScored: number;
   matchedBy: { key: number; match: number[] };
   canariesFound: Map<string, CanaryRef>;
   groups: Map<string, number>;
@@ -78,6 +79,7 @@ function mergeStates(plan: ShardPlan, states: ShardState[]): MergedRelease[] {
       tally,
       rowsMatched: 0,
       rowsDuplicate: 0,
+      recordsScored: 0,
       matchedBy: { key: 0, match: schema.match.map(() => 0) },
       canariesFound: new Map(),
       groups: new Map(),
@@ -88,6 +90,7 @@ function mergeStates(plan: ShardPlan, states: ShardState[]): MergedRelease[] {
       tally.merge(EvidenceTally.fromJSON(r.tally));
       merged.rowsMatched += r.rowsMatched;
       merged.rowsDuplicate += r.rowsDuplicate;
+      merged.recordsScored += r.recordsScored;
       merged.matchedBy.key += r.matchedBy.key;
       r.matchedBy.match.forEach((n, i) => (merged.matchedBy.match[i] += n));
       for (const k of r.canariesFound) {
@@ -119,7 +122,7 @@ export function finishTrace(
   if (ordered.some((s) => s.encoding === 'latin1')) dump.format.encoding = 'latin1';
   for (const m of merged) observeCanaries(m);
   const recipientsTested = merged.reduce((a, m) => a + m.setup.manifest.recipients.length, 0);
-  const perRelease = merged.map((m) => summarize(m, recipientsTested, opts.bound));
+  const perRelease = merged.map((m) => summarize(m, recipientsTested, opts.bound, plan));
   const suspects = perRelease.flatMap((r) => r.suspects).sort((a, b) => a.log10PValue - b.log10PValue || a.recipient.localeCompare(b.recipient));
   const implicated = suspects.filter((s) => s.implicated);
   let verdict: TraceReport['verdict'];
@@ -188,7 +191,7 @@ function observeCanaries(m: MergedRelease): void {
   }
 }
 
-function summarize(m: MergedRelease, recipientsTested: number, bound: number): ReleaseEvidence & { suspects: Suspect[] } {
+function summarize(m: MergedRelease, recipientsTested: number, bound: number, plan: ShardPlan): ReleaseEvidence & { suspects: Suspect[] } {
   const summaries = m.tally.classes();
   const drop = summaries
     .filter((c) => c.name !== CANARY_CLASS && c.collapsed && c.observations >= COLLAPSE_MIN_OBSERVATIONS)
@@ -228,6 +231,7 @@ function summarize(m: MergedRelease, recipientsTested: number, bound: number): R
     release: manifest.release,
     rowsMatched: m.rowsMatched,
     rowsDuplicate: m.rowsDuplicate,
+    scoring: { share: plan.scoreShare / FULL_SHARE, recordsScored: m.recordsScored, budget: plan.evidenceBudget === Infinity ? null : plan.evidenceBudget },
     matchedBy: m.matchedBy,
     columns: m.setup.mapping.columns,
     canariesFound: foundList.map((f) => f.group.value),

@@ -39,6 +39,13 @@ export interface ShardPlan {
   gzip: boolean;
   dialect: Dialect;
   releases: ReleaseSetup[];
+  /**
+   * The share of records whose marks are read, in 65,536ths (65,536: every record): from the
+   * evidence budget and the dump's estimated rows (`scoreShareFor`).
+   */
+  scoreShare: number;
+  /** The evidence budget it came from (Infinity: every record). */
+  evidenceBudget: number;
   /** Digest of the plan's format and column mappings: shards of one trace carry the same. */
   digest: string;
 }
@@ -50,11 +57,43 @@ export interface PreparedTrace {
   plan: ShardPlan;
 }
 
+/** Records whose marks a trace reads by default; past it, a keyed share of them (see scoreShareFor). */
+export const DEFAULT_EVIDENCE_BUDGET = 10_000_000;
+export const FULL_SHARE = 65536;
+
+/**
+ * The share of records (in 65,536ths) whose marks are read so that about `budget` records are
+ * scored: every record up to the budget, then budget / estimated rows. A dump's rows are estimated
+ * from its size and its first rows' bytes; a gzip dump's size says little of its rows, so it is
+ * scored in full. Which records are scored depends only on their keyed record ids (ReleaseCore),
+ * never on a recipient's code, so the bound holds on the scored records as on any dump; canaries
+ * and the row counts always take every row.
+ */
+export function scoreShareFor(budget: number, size: number, gzip: boolean, sample: string[][], delimiter: string): number {
+  if (budget === Infinity || gzip || sample.length === 0) return FULL_SHARE;
+  let bytes = 0;
+  for (const row of sample) {
+    bytes += row.length; // delimiters and the line end
+    for (const f of row) bytes += Buffer.byteLength(f) + (f.includes(delimiter) || f.includes('"') ? 2 : 0);
+  }
+  const rows = size / (bytes / sample.length);
+  return rows <= budget ? FULL_SHARE : Math.max(1, Math.ceil((FULL_SHARE * budget) / rows));
+}
+
+function checkBudget(budget: number | undefined): number {
+  const b = budget ?? DEFAULT_EVIDENCE_BUDGET;
+  if (!(b === Infinity || (Number.isInteger(b) && b >= 1))) {
+    throw new RollmarkError('USAGE', `the evidence budget must be a whole number of records (or Infinity for every record), got ${b}`);
+  }
+  return b;
+}
+
 /**
  * Opens the vault, the ledger and the dump and works out, per release, the column mapping and
  * what the row core needs. Throws RELEASE_UNKNOWN, VAULT_CORRUPT, DUMP_NOT_TABULAR, ...
  */
-export async function prepareTrace(opts: { vault: Vault | string; dump: string; release?: string }): Promise<PreparedTrace> {
+export async function prepareTrace(opts: { vault: Vault | string; dump: string; release?: string; evidenceBudget?: number }): Promise<PreparedTrace> {
+  const budget = checkBudget(opts.evidenceBudget);
   const vault = typeof opts.vault === 'string' ? await openVault(opts.vault) : opts.vault;
   const ledger = await readLedger(vault.ledgerPath, vault.publicKey);
   const entries = ledger.filter((e) => e.type === 'release' && (opts.release === undefined || e.data.release === opts.release));
@@ -78,13 +117,16 @@ export async function prepareTrace(opts: { vault: Vault | string; dump: string; 
   const sniffed = dump as DumpSource & { settled?: unknown };
   const decoding: Dialect['decoding'] = f.encoding === 'latin1' ? 'latin1' : sniffed.settled === true ? 'utf8' : 'sniffing';
   const dialect: Dialect = { delimiter: f.delimiter, columns: f.columns, hasHeader: f.hasHeader, decoding };
-  const digest = planDigest(f, releases);
-  return { vault, dump, entries, plan: { file: opts.dump, size, gzip: f.gzip, dialect, releases, digest } };
+  const scoreShare = scoreShareFor(budget, size, f.gzip, dump.sample, f.delimiter);
+  const digest = planDigest(f, releases, scoreShare);
+  return { vault, dump, entries, plan: { file: opts.dump, size, gzip: f.gzip, dialect, releases, scoreShare, evidenceBudget: budget, digest } };
 }
 
-function planDigest(f: DumpFormat, releases: ReleaseSetup[]): string {
+function planDigest(f: DumpFormat, releases: ReleaseSetup[], scoreShare: number): string {
   const body = {
     format: { gzip: f.gzip, delimiter: f.delimiter, hasHeader: f.hasHeader, columns: f.columns },
+    // Absent when every record is scored: a full trace's digest is what it was before the budget.
+    ...(scoreShare === FULL_SHARE ? {} : { scoreShare }),
     releases: releases.map((r) => ({
       release: r.manifest.release,
       manifest: r.manifestSha256,

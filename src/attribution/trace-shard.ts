@@ -47,6 +47,8 @@ export interface TraceShardOptions {
   earlier?: ShardClaims;
   /** Rows read so far, and the bytes of the range read so far. */
   onProgress?: (rows: number, bytes?: number) => void;
+  /** As traceDump's; every shard and the merge must be given the same. */
+  evidenceBudget?: number;
 }
 
 /**
@@ -83,7 +85,7 @@ export async function traceShard(opts: TraceShardOptions): Promise<ShardState> {
 }
 
 /** The records and canaries a byte range holds (for `traceShard`'s `earlier`). */
-export async function claimShard(opts: { vault: Vault | string; dump: string; release?: string; range?: ByteRange }): Promise<ShardClaims> {
+export async function claimShard(opts: { vault: Vault | string; dump: string; release?: string; range?: ByteRange; evidenceBudget?: number }): Promise<ShardClaims> {
   const { plan } = await prepareTrace(opts);
   const range = checkRange(plan, opts.range);
   if (range.start > 0 && plan.dialect.decoding === 'sniffing') throw unsettled();
@@ -136,6 +138,8 @@ export interface MergeShardsOptions {
   release?: string;
   bound?: number;
   now?: () => Date;
+  /** As the shards were given. */
+  evidenceBudget?: number;
 }
 
 /** Merges the states of shards that tile the dump into the signed report (as traceDump's). */

@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { RollmarkError } from '../errors.js';
 import type { Vault } from '../vault/vault.js';
 import { StringRowView } from './trace-core.js';
-import { prepareTrace, type PreparedTrace, type ShardPlan } from './trace-plan.js';
+import { FULL_SHARE, prepareTrace, type PreparedTrace, type ShardPlan } from './trace-plan.js';
 import type { ShardState } from './shard-state.js';
 import { makeCores, runShardJob, shardState, type ShardJob, type ShardResult } from './shard-job.js';
 import { checkBound, finishTrace } from './trace-finish.js';
@@ -54,6 +54,12 @@ export interface TraceOptions {
   workers?: number;
   /** 'auto' (default): the byte scanner where the dump allows; 'general': dump.ts's reader. */
   reader?: 'auto' | 'general';
+  /**
+   * About how many records' marks to read (default 10,000,000; Infinity: every record). A larger
+   * dump has a keyed share of its records scored, the same records for every recipient; every
+   * row is still matched, de-duplicated and counted, and every canary read. See the README.
+   */
+  evidenceBudget?: number;
 }
 
 /** Below this size a dump is read in the calling thread (starting workers would not pay). */
@@ -66,6 +72,16 @@ const MAX_AUTO_WORKERS = 4;
  */
 const CLAIM_COST = { key: 0.23, match: 0.28 };
 const HASH_COST = 0.1;
+/** The share of a full read spent on a row whose marks are not read, beyond its claim (the group). */
+const UNSCORED_EXTRA = 0.05;
+
+/**
+ * A claim's cost against a read when only `share` of the records are scored: the read loses the
+ * marks of the others, the claim costs what it did (bench/trace.mjs, profile in the README).
+ */
+function claimCost(claim: number, share: number): number {
+  return claim / (claim + UNSCORED_EXTRA + share * (1 - claim - UNSCORED_EXTRA));
+}
 
 export async function traceDump(opts: TraceOptions): Promise<TraceReport> {
   const bound = checkBound(opts.bound);
@@ -83,7 +99,7 @@ async function readDump(prepared: PreparedTrace, opts: TraceOptions): Promise<{ 
   const workers = resolveWorkers(opts.workers, plan);
   if (workers > 1) {
     const keyed = plan.releases.every((r) => r.index === null);
-    const targets = balancedTargets(plan.size, workers, keyed ? CLAIM_COST.key : CLAIM_COST.match, HASH_COST);
+    const targets = balancedTargets(plan.size, workers, claimCost(keyed ? CLAIM_COST.key : CLAIM_COST.match, plan.scoreShare / FULL_SHARE), HASH_COST);
     const ranges = await cutAt(plan.file, plan.size, targets, plan.dialect.delimiter);
     if (ranges.length > 1) {
       // Worker k claims every byte before its range; the last one reads the whole file in order

@@ -22,7 +22,8 @@ commands:
   issue    --vault DIR --registry FILE --recipients FILE --release ID --out DIR [--schema FILE]
            [--json] [--workers N] [--quiet] [--resume]
   trace    --vault DIR --dump FILE [--release ID] [--registry FILE] [--report FILE] [--html FILE]
-           [--json] [--bound P] [--workers N] [--lang es|en] [--quiet]
+           [--json] [--bound P] [--workers N] [--evidence-budget N|all]
+           [--lang es|en] [--quiet]
   verify   --vault DIR | --public-key FILE  (--ledger FILE | --receipt FILE | --report FILE) [--json]
            (--vault DIR alone checks the vault's own ledger)
   simulate --copies A.csv,B.csv --attacks SPEC --seed S --out FILE [--tsv] [--latin1] [--gzip] [--no-header]`;

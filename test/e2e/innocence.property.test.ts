@@ -41,6 +41,8 @@ const attackArb = fc.record({
   foreign: fc.constantFrom(0, 50, 500),
   shuffle: fc.boolean(),
   duplicate: fc.constantFrom(0, 0.3),
+  // The evidence budget: every record, or a keyed share of them.
+  budget: fc.constantFrom(Infinity, Infinity, 300, 2000),
 });
 
 function specs(a: fc.Arbitrary<unknown> extends never ? never : any): AttackSpec[] {
@@ -70,10 +72,10 @@ describe('no innocent recipient is ever implicated', () => {
         );
         const file = path.join(fx.dir, `leak-${run++}.csv`);
         await writeTable(leak, file, { delimiter: a.shuffle ? '\t' : ',' });
-        const report = await traceDump({ vault: fx.vault, dump: file });
+        const report = await traceDump({ vault: fx.vault, dump: file, evidenceBudget: a.budget });
         const guilty = new Set(a.leakers.map((i: number) => PARTIES[i].id));
         for (const s of report.suspects) {
-          if (s.implicated) expect(guilty.has(s.recipient), `${s.recipient} implicated (p ${s.pValue}) by ${JSON.stringify(specs(a))}`).toBe(true);
+          if (s.implicated) expect(guilty.has(s.recipient), `${s.recipient} implicated (p ${s.pValue}) by ${JSON.stringify(specs(a))}, budget ${a.budget}`).toBe(true);
         }
       }),
       { numRuns: 40, seed: 20261122 },

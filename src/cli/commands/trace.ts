@@ -8,7 +8,7 @@ import { progressMeter } from '../progress.js';
 import { RollmarkError } from '../../errors.js';
 
 const USAGE =
-  'rollmark trace --vault DIR --dump FILE [--release ID] [--registry FILE] [--report FILE] [--html FILE] [--json] [--bound P] [--workers N] [--lang es|en] [--quiet]';
+  'rollmark trace --vault DIR --dump FILE [--release ID] [--registry FILE] [--report FILE] [--html FILE] [--json] [--bound P] [--workers N] [--evidence-budget N|all] [--lang es|en] [--quiet]';
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
   const flags = parseFlags(
@@ -25,6 +25,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       lang: { type: 'string' },
       quiet: { type: 'boolean' },
       workers: { type: 'string' },
+      'evidence-budget': { type: 'string' },
     },
     USAGE,
   );
@@ -41,6 +42,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     if (flags.lang !== 'es' && flags.lang !== 'en') throw new RollmarkError('USAGE', `--lang must be es or en, got '${flags.lang}'\nusage: ${USAGE}`);
     lang = flags.lang;
   }
+  const budgetFlag = flags['evidence-budget'];
+  const evidenceBudget = budgetFlag === undefined ? undefined : budgetFlag === 'all' ? Infinity : positiveInt(budgetFlag.replaceAll('_', ''), 'evidence-budget', USAGE);
   if (flags.registry !== undefined) await checkRegistry(vault, flags.registry, flags.release);
   const progress = progressMeter(io, flags.quiet === true);
   // The share done and the ETA are by bytes of the file (compressed bytes for a gzip dump).
@@ -51,6 +54,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     release: flags.release,
     bound,
     workers: flags.workers === undefined ? undefined : positiveInt(flags.workers, 'workers', USAGE),
+    evidenceBudget,
     onProgress: (rows, bytes) => progress.update('trace', rows, bytes, { bytes: size }),
   }).finally(() => progress.clear());
   const json = JSON.stringify(report, null, 2) + '\n';
@@ -128,7 +132,7 @@ export function formatTraceSummary(r: TraceReport): string {
   for (const rel of r.releases) {
     const marks = rel.classes.filter((c) => !c.dropped && c.name !== 'canary').reduce((a, c) => a + c.observations, 0);
     lines.push(
-      `release ${rel.release}: ${rel.rowsMatched} rows matched, ${marks} mark positions read, ${rel.canariesFound.length} canaries found, ${rel.canariesObserved} canary positions`,
+      `release ${rel.release}: ${rel.rowsMatched} rows matched, ${marks} mark positions read${scoringNote(rel.scoring)}, ${rel.canariesFound.length} canaries found, ${rel.canariesObserved} canary positions`,
     );
     const mapped = (rel.columns as { dump: number; registry: string | null }[]).filter((c) => c.registry !== null);
     lines.push(`  columns: ${mapped.map((c) => `${c.dump + 1}->${c.registry}`).join(' ')}`);
@@ -140,4 +144,10 @@ export function formatTraceSummary(r: TraceReport): string {
     );
   }
   return lines.join('\n') + '\n';
+}
+
+/** Past the evidence budget: whose marks were read. */
+function scoringNote(scoring: TraceReport['releases'][number]['scoring']): string {
+  if (scoring === undefined || scoring.share >= 1) return '';
+  return ` (from ${scoring.recordsScored} records, ${(100 * scoring.share).toFixed(1)}% of them: evidence budget ${scoring.budget})`;
 }
