@@ -308,11 +308,14 @@ export async function runSuite(opts) {
             warn(`trace of the ${leak.label} counted ${rep.dump?.rowsForeign} of ${dumpRows} rows foreign although the copy has none`);
           }
           const pct = rep.dump?.rows ? (100 * rep.dump.rowsMatched) / rep.dump.rows : NaN;
+          // Past the evidence budget only a keyed share of the records has its marks read.
+          const share = rep.releases?.find((r) => r.release === rep.release)?.scoring?.share;
+          check.scoredShare = share ?? 1;
           return {
             rows: dumpRows,
             bytes: dumpBytes,
             check: { ...check, right },
-            notes: `${rep.verdict} -> ${top?.recipient ?? '-'} (leaker ${leak.leaker})${right ? '' : ' WRONG'}, log10 p ${fixed(top?.log10PValue, 0)}, ${fixed(pct, 1)}% rows matched`,
+            notes: `${rep.verdict} -> ${top?.recipient ?? '-'} (leaker ${leak.leaker})${right ? '' : ' WRONG'}, log10 p ${fixed(top?.log10PValue, 0)}, ${fixed(pct, 1)}% rows matched${share !== undefined && share < 1 ? `, marks of ${fixed(100 * share, 1)}% of records read` : ''}`,
           };
         },
       },
