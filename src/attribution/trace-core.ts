@@ -44,6 +44,8 @@ import { ByteMemo } from './byte-memo.js';
 import { PositionTally } from './position-tally.js';
 
 export const CANARY_CLASS = 'canary';
+/** A scored share of 65,536 65,536ths: every record's marks are read (see trace-plan.ts). */
+export const FULL_SHARE = 65536;
 
 /** Everything a core needs about one release; plain data (structured-clone safe) but `index`. */
 export interface ReleaseSetup {
@@ -206,7 +208,7 @@ export class ReleaseCore {
   groupBytesLen = -1;
   groupBytesKey = '';
 
-  constructor(setup: ReleaseSetup, scoreShare = 65536) {
+  constructor(setup: ReleaseSetup, scoreShare = FULL_SHARE) {
     this.setup = setup;
     this.scoreShare = scoreShare;
     const m = setup.manifest;
@@ -491,7 +493,7 @@ export class ReleaseCore {
       }
       // The scored share: the top 16 bits of the id times a Fibonacci constant, a spread of the
       // keyed id that the de-duplication bitmap's low bits do not decide.
-      if (this.scoreShare < 65536 && Math.imul(recordId, 0x9e3779b1) >>> 16 >= this.scoreShare) return;
+      if (this.scoreShare < FULL_SHARE && Math.imul(recordId, 0x9e3779b1) >>> 16 >= this.scoreShare) return;
     }
     this.recordsScored++;
     const marked = this.marked;

@@ -17,7 +17,7 @@ import { openVault, type Vault } from '../vault/vault.js';
 import { canonicalJson } from '../keys/sign.js';
 import { openDump, type DumpFormat, type DumpSource } from './dump.js';
 import { mapColumns, matchIndexProbe } from './columns.js';
-import type { ReleaseSetup } from './trace-core.js';
+import { FULL_SHARE, type ReleaseSetup } from './trace-core.js';
 
 /** How the fast reader reads the dump's rows (from dump.ts's sniffing). */
 export interface Dialect {
@@ -59,7 +59,7 @@ export interface PreparedTrace {
 
 /** Records whose marks a trace reads by default; past it, a keyed share of them (see scoreShareFor). */
 export const DEFAULT_EVIDENCE_BUDGET = 10_000_000;
-export const FULL_SHARE = 65536;
+export { FULL_SHARE };
 
 /**
  * The share of records (in 65,536ths) whose marks are read so that about `budget` records are
