@@ -15,7 +15,8 @@ import { createGunzip } from 'node:zlib';
 import { isAscii, isUtf8 } from 'node:buffer';
 import { ioError, type RollmarkError } from '../errors.js';
 import { CsvScanner, delimiterByte, type ScannedRecord } from '../csv/scanner.js';
-import { RecordRowView, type ReleaseCore } from './trace-core.js';
+import type { ReleaseCore } from './trace-core.js';
+import { RecordRowView } from './row-views.js';
 import type { Dialect, ShardPlan } from './trace-plan.js';
 
 export interface ReadCounters {

@@ -2,7 +2,7 @@ import * as os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { RollmarkError } from '../errors.js';
 import type { Vault } from '../vault/vault.js';
-import { StringRowView } from './trace-core.js';
+import { StringRowView } from './row-views.js';
 import { FULL_SHARE, prepareTrace, type PreparedTrace, type ShardPlan } from './trace-plan.js';
 import type { ShardState } from './shard-state.js';
 import { makeCores, runShardJob, shardState, type ShardJob, type ShardResult } from './shard-job.js';
