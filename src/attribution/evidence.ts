@@ -311,6 +311,19 @@ export class EvidenceTally {
 
   /** Adds another tally (same recipients and statistics) into this one. Returns this. */
   merge(other: EvidenceTally): this {
+    return this.add(other, 1);
+  }
+
+  /**
+   * Takes out another tally's observations, which must be part of this one's (a shard taking back
+   * rows it counted: take-back.ts). Terms are multiples of 2^-20, so the sums come out exactly as
+   * if those observations had never been made, and emptied bins leave the histogram. Returns this.
+   */
+  subtract(other: EvidenceTally): this {
+    return this.add(other, -1);
+  }
+
+  private add(other: EvidenceTally, sign: 1 | -1): this {
     if (other.recipientCount !== this.recipientCount) fail(`cannot merge tallies for ${other.recipientCount} and ${this.recipientCount} recipients`);
     const a = this.statistics.map(statisticName).join(',');
     const b = other.statistics.map(statisticName).join(',');
@@ -318,10 +331,11 @@ export class EvidenceTally {
     for (const oc of other.classList) {
       const c = this.classList[this.classIndex(oc.name)];
       const h = oc.counts.histogram();
-      for (let i = 0; i < h.bins.length; i++) c.counts.add(h.bins[i], h.counts[i]);
-      for (let i = 0; i < c.sums.length; i++) c.sums[i] += oc.sums[i];
-      c.observations += oc.observations;
-      c.ones += oc.ones;
+      for (let i = 0; i < h.bins.length; i++) c.counts.add(h.bins[i], sign * h.counts[i]);
+      for (let i = 0; i < c.sums.length; i++) c.sums[i] += sign * oc.sums[i];
+      c.observations += sign * oc.observations;
+      c.ones += sign * oc.ones;
+      if (c.observations < 0 || c.ones < 0) fail('a tally took out observations it did not hold');
     }
     return this;
   }

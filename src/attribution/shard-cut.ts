@@ -1,6 +1,6 @@
 /**
- * Cutting a dump for traceDump's worker threads: at record boundaries, into shards of unequal
- * size, so that workers that first claim the bytes before their shard all finish together.
+ * Cutting a dump for traceDump's worker threads: at record boundaries, into shards sized so that
+ * the workers all finish together.
  */
 import { promises as fsp } from 'node:fs';
 import { ioError } from '../errors.js';
@@ -45,35 +45,20 @@ export async function cutAt(file: string, size: number, targets: number[], delim
 }
 
 /**
- * Shard sizes that make every worker finish together when worker k first claims all the bytes
- * before its shard (cost `claim` a byte, relative to a full read's 1) and the last worker also
- * hashes the whole file (cost `hash` a byte). Returns the cut offsets (without 0 and size).
+ * Cut offsets (without 0 and size) that make workers finish together when each reads its own
+ * shard and the first also reads the whole file into the hash (cost `hash` a byte, against a
+ * read's 1). What later shards take back (take-back.ts) is left out: a few per cent at most on a
+ * dump that does not repeat its records.
  */
-export function balancedTargets(size: number, workers: number, claim: number, hash: number): number[] {
-  const sizes = (T: number): number[] => {
-    const s: number[] = [];
-    let before = 0;
-    for (let k = 0; k < workers; k++) {
-      const v = Math.max(0, T - claim * before - (k === workers - 1 ? hash * size : 0));
-      s.push(v);
-      before += v;
-    }
-    return s;
-  };
-  let lo = 0;
-  let hi = size * (1 + hash);
-  for (let i = 0; i < 60; i++) {
-    const mid = (lo + hi) / 2;
-    const total = sizes(mid).reduce((a, b) => a + b, 0);
-    if (total < size) lo = mid;
-    else hi = mid;
-  }
-  const s = sizes(hi);
+export function hashFirstTargets(size: number, workers: number, hash: number): number[] {
+  if (workers < 2) return [];
+  const per = (size * (1 + hash)) / workers;
+  const first = Math.max(0, per - hash * size);
+  const rest = (size - first) / (workers - 1);
   const out: number[] = [];
-  let at = 0;
   for (let k = 0; k < workers - 1; k++) {
-    at += s[k];
-    if (s[k] > 0 && at < size) out.push(at);
+    const at = first + k * rest;
+    if (at > 0 && at < size) out.push(at);
   }
   return out;
 }

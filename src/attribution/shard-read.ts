@@ -19,6 +19,18 @@ import type { ReleaseCore } from './trace-core.js';
 import { RecordRowView } from './row-views.js';
 import type { Dialect, ShardPlan } from './trace-plan.js';
 
+/** Where a feeder logs the rows a core counted (take-back.ts's CountedLog). */
+export interface RowLog {
+  add(bit: number, canary: string | null, offset: number): void;
+}
+
+/**
+ * What a feeder does with a row: read it into the cores ('observe'; with `logs`, one a core, also
+ * log the rows each counted), mark its record as seen ('claim': the bytes before a shard), or
+ * hand it to `visit` (a take-back walk).
+ */
+export type FeedMode = 'observe' | 'claim' | { logs: RowLog[] } | { visit: () => void };
+
 export interface ReadCounters {
   rows: number;
   rowsRejected: number;
@@ -40,17 +52,23 @@ export class RowFeeder {
   private readonly maxFields: number;
   private readonly lineKnown: boolean;
   private sinceProgress = 0;
+  private readonly claiming: boolean;
+  private readonly logs: RowLog[] | null;
+  private readonly visit: (() => void) | null;
   /** Bytes of the file read so far for this feeder's rows (compressed bytes for gzip), for progress. */
   bytes = 0;
 
   constructor(
     private readonly dialect: Dialect,
     private readonly cores: ReleaseCore[],
-    private readonly claiming: boolean,
+    mode: FeedMode,
     private readonly counters: ReadCounters,
     startsFile: boolean,
     private readonly onProgress?: (rows: number, bytes?: number) => void,
   ) {
+    this.claiming = mode === 'claim';
+    this.logs = typeof mode === 'object' && 'logs' in mode ? mode.logs : null;
+    this.visit = typeof mode === 'object' && 'visit' in mode ? mode.visit : null;
     this.decoding = dialect.decoding;
     this.headerPending = startsFile && dialect.hasHeader;
     this.minFields = dialect.columns * 0.5;
@@ -70,7 +88,7 @@ export class RowFeeder {
   }
 
   private reject(r: { offset: number; line?: number }, reason: string): void {
-    if (this.claiming) return;
+    if (this.claiming || this.visit !== null) return;
     this.counters.rowsRejected++;
     if (this.counters.rejectedExamples.length < 10) {
       this.counters.rejectedExamples.push(this.lineKnown && r.line !== undefined ? { offset: r.offset, line: r.line, reason } : { offset: r.offset, reason });
@@ -78,7 +96,7 @@ export class RowFeeder {
   }
 
   readonly malformed = (err: RollmarkError): void => {
-    if (this.claiming) return;
+    if (this.claiming || this.visit !== null) return;
     this.counters.rowsRejected++;
     if (this.counters.rejectedExamples.length < 10) {
       this.counters.rejectedExamples.push({ offset: -1, ...(this.lineKnown && err.line !== undefined ? { line: err.line } : {}), reason: err.message });
@@ -133,8 +151,22 @@ export class RowFeeder {
       for (let i = 0; i < cores.length; i++) cores[i].claim(view);
       return;
     }
+    if (this.visit !== null) {
+      this.visit();
+      return;
+    }
     this.counters.rows++;
-    for (let i = 0; i < cores.length; i++) cores[i].observe(view);
+    const logs = this.logs;
+    if (logs === null) {
+      for (let i = 0; i < cores.length; i++) cores[i].observe(view);
+    } else {
+      for (let i = 0; i < cores.length; i++) {
+        const core = cores[i];
+        const before = core.rowsMatched;
+        core.observe(view);
+        if (core.rowsMatched !== before) logs[i].add(core.rowBit(), core.rowCanary(), r.offset);
+      }
+    }
     if (this.onProgress !== undefined && ++this.sinceProgress === 1 << 16) {
       this.sinceProgress = 0;
       this.onProgress(this.counters.rows, this.bytes);
@@ -185,6 +217,11 @@ async function readRange(file: string, start: number, end: number, onChunk: (buf
   } finally {
     await fh.close();
   }
+}
+
+/** Reads bytes [start, end) of a file into a hash. */
+export async function hashRange(file: string, start: number, end: number, hash: Hash): Promise<void> {
+  await readRange(file, start, end, (buf) => hash.update(buf));
 }
 
 const zlibFailure = (err: unknown): string | null => {

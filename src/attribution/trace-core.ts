@@ -165,6 +165,10 @@ export class ReleaseCore {
   /** The evidence: a PositionTally for up to 32 recipients (fast), else an EvidenceTally. */
   private readonly positions: PositionTally | null;
   private readonly tally: EvidenceTally | null;
+  /** The tally's class names, in order. */
+  private readonly tallyNames: string[];
+  /** What rows taken back had added (take-back.ts), to be subtracted; null when none. */
+  private takenBack: { positions: PositionTally | null; tally: EvidenceTally | null } | null = null;
   /** classTable index -> tally class index ('' is 0, then the classes, then 'canary'). */
   readonly tallyClass: Int32Array;
   rowsMatched = 0;
@@ -251,6 +255,7 @@ export class ReleaseCore {
 
     this.classes = classTable(schema.marks);
     const names = ['', ...this.classes.names, CANARY_CLASS];
+    this.tallyNames = names;
     // One BLAKE3 block a position holds every recipient's symbol up to 30 recipients: then the
     // fast code book and the position tally; beyond, CodeBook and EvidenceTally as they are.
     const oneBlock = 4 + 2 * this.recipients <= 64;
@@ -491,14 +496,16 @@ export class ReleaseCore {
           this.lastGroupCount = 1;
         }
       }
-      // The scored share: the top 16 bits of the id times a Fibonacci constant, a spread of the
-      // keyed id that the de-duplication bitmap's low bits do not decide.
-      if (this.scoreShare < FULL_SHARE && Math.imul(recordId, 0x9e3779b1) >>> 16 >= this.scoreShare) return;
+      if (!this.scored(recordId)) return;
     }
     this.recordsScored++;
+    this.addMarks(view, recordId, this.positions, this.tally);
+  }
+
+  /** Feeds the row's marked cells' code positions, for record id `recordId`, to a tally. */
+  private addMarks(view: RowView, recordId: number, positions: PositionTally | null, tally: EvidenceTally | null): void {
     const marked = this.marked;
     const xs = this.xs;
-    const positions = this.positions;
     const fast = this.fastCode;
     for (let k = 0; k < marked.length; k++) {
       if (marked[k].d < 0) continue;
@@ -510,15 +517,84 @@ export class ReleaseCore {
         } else {
           const P = this.code.load(recordId, t[o]);
           this.code.symbols(P, xs);
-          this.tally!.observe(t[o + 1] as 0 | 1, P, xs, t[o + 2]);
+          tally!.observe(t[o + 1] as 0 | 1, P, xs, t[o + 2]);
         }
       }
     }
   }
 
-  /** The evidence so far, as EvidenceTally JSON. */
+  /**
+   * Whether a record's marks are read. The scored share: the top 16 bits of the id times a
+   * Fibonacci constant, a spread of the keyed id that the de-duplication bitmap's low bits do
+   * not decide.
+   */
+  private scored(recordId: number): boolean {
+    return this.scoreShare >= FULL_SHARE || Math.imul(recordId, 0x9e3779b1) >>> 16 < this.scoreShare;
+  }
+
+  /** The evidence so far (less what was taken back), as EvidenceTally JSON. */
   tallyJSON(): EvidenceTallyJSON {
-    return this.positions !== null ? this.positions.toJSON() : this.tally!.toJSON();
+    const own = this.positions !== null ? this.positions.toJSON() : this.tally!.toJSON();
+    const back = this.takenBack;
+    if (back === null) return own;
+    const taken = back.positions !== null ? back.positions.toJSON() : back.tally!.toJSON();
+    return EvidenceTally.fromJSON(own).subtract(EvidenceTally.fromJSON(taken)).toJSON();
+  }
+
+  /** The bitmap bit of the row last seen by `observe` (for the take-back log). */
+  rowBit(): number {
+    return (this.rid & this.seenMask) >>> 0;
+  }
+
+  /** The canary of the row last seen by `observe`, or null (for the take-back log). */
+  rowCanary(): string | null {
+    return this.rcanary === null ? null : canaryKey(this.rcanary);
+  }
+
+  /**
+   * In a take-back walk (take-back.ts): resolves the row and says whether it is the counted row
+   * the log names, by its bitmap bit or, for a canary, its key. Rows between two counted rows
+   * were not counted, so none of them can show the next one's bit or canary: that row was the
+   * first to show it.
+   */
+  isCountedRow(view: RowView, bit: number, canary: string | null): boolean {
+    this.resolve(view, false);
+    if (canary !== null) return this.rcanary !== null && canaryKey(this.rcanary) === canary;
+    return this.rcanary === null && this.hasRecord && ((this.rid & this.seenMask) >>> 0) === bit;
+  }
+
+  /**
+   * Takes back the counted row `isCountedRow` just recognised: it becomes a duplicate (an earlier
+   * shard holds its record), and everything counting it added is taken out again, to the bit.
+   */
+  takeBack(view: RowView): void {
+    this.rowsMatched--;
+    this.rowsDuplicate++;
+    let recordId = this.rid;
+    const canary = this.rcanary;
+    if (canary !== null) {
+      recordId = canary.group.canaries[canary.index].recordId | 0;
+      this.canariesFound.delete(canaryKey(canary));
+    } else {
+      if (this.groupColumns !== null) this.takeBackGroup(view.groupKey(this));
+      if (!this.scored(recordId)) return;
+    }
+    this.recordsScored--;
+    if (this.takenBack === null) {
+      const names = this.tallyNames;
+      const positions = this.positions !== null ? new PositionTally(this.recipients, names) : null;
+      const tally = positions === null ? new EvidenceTally(this.recipients) : null;
+      if (tally !== null) for (const name of names) tally.classIndex(name);
+      this.takenBack = { positions, tally };
+    }
+    this.addMarks(view, recordId, this.takenBack.positions, this.takenBack.tally);
+  }
+
+  private takeBackGroup(group: string): void {
+    this.flushGroup();
+    const n = (this.groupSeen.get(group) ?? 0) - 1;
+    if (n > 0) this.groupSeen.set(group, n);
+    else this.groupSeen.delete(group);
   }
 
   /** Marks a row that comes before this core's shard: its record and canary count as seen. */

@@ -1,7 +1,7 @@
 /**
  * Trace by shards: read a byte range of a dump with the byte scanner into a mergeable state, and
- * merge the states of every range into the report. The worker pool of `traceDump` runs on this,
- * and so can any engine that runs jobs (Spark, Ray, a job array):
+ * merge the states of every range into the report, with any engine that runs jobs (Spark, Ray, a
+ * job array):
  *
  *   const ranges = await planShards(dump, 64, { delimiter });          // csv/shards.ts
  *   const states = await Promise.all(ranges.map((range) => traceShard({ vault, dump, range })));
@@ -13,7 +13,10 @@
  * may show different cells. The rule is the single reader's: the FIRST row in file order wins.
  * A shard learns which records the bytes before it hold by a claim pass over them (record ids
  * only: no marks, no evidence), or from `claimShard` states of the earlier shards merged with
- * `mergeClaims`; its rows of those records then count as duplicates. A state records the bytes it
+ * `mergeClaims`; its rows of those records then count as duplicates. (traceDump's own workers
+ * skip the claim pass: each logs what it counts and takes back afterwards what the earlier
+ * shards hold, take-back.ts; that needs the shard's log kept between the two steps, which a job
+ * engine's stateless tasks do not give.) A state records the bytes it
  * was de-duplicated against, and `mergeShards` refuses a set of states that does not tile the dump
  * with every shard de-duplicated against all the bytes before it: counting a position twice would
  * break the independence the false-accusation bound rests on.
@@ -90,7 +93,7 @@ export async function claimShard(opts: { vault: Vault | string; dump: string; re
   const range = checkRange(plan, opts.range);
   if (range.start > 0 && plan.dialect.decoding === 'sniffing') throw unsettled();
   const cores = makeCores(plan);
-  const feeder = new RowFeeder(plan.dialect, cores, true, { rows: 0, rowsRejected: 0, rejectedExamples: [] }, range.start === 0);
+  const feeder = new RowFeeder(plan.dialect, cores, 'claim', { rows: 0, rowsRejected: 0, rejectedExamples: [] }, range.start === 0);
   if (plan.gzip) throw new RollmarkError('USAGE', 'a gzip dump cannot be split into shards: trace it whole');
   await scanRange(plan, feeder, range.start, range.end, null);
   return {

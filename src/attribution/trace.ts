@@ -5,9 +5,10 @@ import type { Vault } from '../vault/vault.js';
 import { StringRowView } from './row-views.js';
 import { FULL_SHARE, prepareTrace, type PreparedTrace, type ShardPlan } from './trace-plan.js';
 import type { ShardState } from './shard-state.js';
-import { makeCores, runShardJob, shardState, type ShardJob, type ShardResult } from './shard-job.js';
+import { makeCores, runShardJob, shardState, ShardRun, type ShardJob, type ShardRecords, type ShardResult } from './shard-job.js';
+import { EarlierUnion } from './take-back.js';
 import { checkBound, finishTrace } from './trace-finish.js';
-import { balancedTargets, cutAt } from './shard-cut.js';
+import { cutAt, hashFirstTargets } from './shard-cut.js';
 import type { TraceReport } from './report.js';
 import { compiledWorkerFile } from '../compiled-worker.js';
 
@@ -28,9 +29,9 @@ export { DEFAULT_BOUND, COVERAGE, COLLAPSE_MIN_OBSERVATIONS } from './trace-fini
  *
  * How rows are read. A plain dump (LF line ends, UTF-8 or Latin-1, gzip or not) goes through the
  * byte scanner (csv/scanner.ts), which decodes only the cells trace needs; an uncompressed one
- * large enough is split at record boundaries among worker threads (trace-shard.ts: each worker
- * first claims the records of the bytes before its shard, so the result is the single reader's
- * exactly), and their states are merged by addition. Anything else goes through dump.ts's
+ * large enough is split at record boundaries among worker threads, each reading its own shard;
+ * a later shard then takes back the rows whose records an earlier one holds (take-back.ts), so the
+ * result is the single reader's exactly, and their states are merged by addition. Anything else goes through dump.ts's
  * general reader. Both feed the same row core (trace-core.ts).
  */
 export interface TraceOptions {
@@ -66,21 +67,18 @@ export interface TraceOptions {
 const MIN_PARALLEL_BYTES = 32 << 20;
 const MAX_AUTO_WORKERS = 4;
 /**
- * Relative costs a byte, measured with bench/trace.mjs on mx-ine copies: a claim pass (record ids
- * only) against a full read, and SHA-256. They only balance the shards; results never depend on
- * them.
+ * Relative costs a byte, measured with bench/trace.mjs on mx-ine copies against a full read that
+ * scores every record: finding each row's record (scan, key or fingerprint), the rest of a row
+ * whose marks are not read (its group), and SHA-256. They only balance the shards; results never
+ * depend on them.
  */
-const CLAIM_COST = { key: 0.23, match: 0.28 };
-const HASH_COST = 0.1;
-/** The share of a full read spent on a row whose marks are not read, beyond its claim (the group). */
+const RESOLVE_COST = { key: 0.23, match: 0.28 };
 const UNSCORED_EXTRA = 0.05;
+const HASH_COST = 0.035;
 
-/**
- * A claim's cost against a read when only `share` of the records are scored: the read loses the
- * marks of the others, the claim costs what it did (bench/trace.mjs, profile in the README).
- */
-function claimCost(claim: number, share: number): number {
-  return claim / (claim + UNSCORED_EXTRA + share * (1 - claim - UNSCORED_EXTRA));
+/** The hash's cost against a read when only `share` of the records are scored. */
+function hashCost(resolve: number, share: number): number {
+  return HASH_COST / (resolve + UNSCORED_EXTRA + share * (1 - resolve - UNSCORED_EXTRA));
 }
 
 export async function traceDump(opts: TraceOptions): Promise<TraceReport> {
@@ -99,18 +97,14 @@ async function readDump(prepared: PreparedTrace, opts: TraceOptions): Promise<{ 
   const workers = resolveWorkers(opts.workers, plan);
   if (workers > 1) {
     const keyed = plan.releases.every((r) => r.index === null);
-    const targets = balancedTargets(plan.size, workers, claimCost(keyed ? CLAIM_COST.key : CLAIM_COST.match, plan.scoreShare / FULL_SHARE), HASH_COST);
+    const targets = hashFirstTargets(plan.size, workers, hashCost(keyed ? RESOLVE_COST.key : RESOLVE_COST.match, plan.scoreShare / FULL_SHARE));
     const ranges = await cutAt(plan.file, plan.size, targets, plan.dialect.delimiter);
     if (ranges.length > 1) {
-      // Worker k claims every byte before its range; the last one reads the whole file in order
-      // (claims, then its range) and so hashes it.
-      const jobs: ShardJob[] = ranges.map((range, k) => ({
-        range,
-        claim: range.start > 0 ? { start: 0, end: range.start } : null,
-        hash: k === ranges.length - 1,
-      }));
+      // Each worker reads its own range; the first also hashes the rest of the file, and every
+      // later one takes back what the earlier ones hold (take-back.ts).
+      const jobs: ShardJob[] = ranges.map((range, k) => ({ range, claim: null, hash: k === 0, hashToEnd: k === 0, takeBack: k > 0 }));
       const results = await runJobs(plan, jobs, opts.onProgress);
-      return { states: results.map((r) => r.state), sha256: results[results.length - 1].sha256 ?? (await dump.sha256()) };
+      if (results !== null) return { states: results.map((r) => r.state), sha256: results[0].sha256! };
     }
   }
   const { state, sha256 } = await runShardJob(plan, { range: whole, claim: null, hash: !plan.gzip }, opts.onProgress);
@@ -157,17 +151,26 @@ export function traceWorkerFile(): string | null {
 }
 
 interface WorkerMessage {
-  type: 'progress' | 'done' | 'error';
+  type: 'progress' | 'read' | 'done' | 'error';
   rows?: number;
   bytes?: number;
+  records?: ShardRecords[];
   result?: ShardResult;
   error?: { code: string; message: string; file?: string; line?: number; column?: number | string };
 }
 
-async function runJobs(plan: ShardPlan, jobs: ShardJob[], onProgress?: (rows: number, bytes?: number) => void): Promise<ShardResult[]> {
+/** A worker that could not start: the dump is then read in the calling thread. */
+class NoWorker extends Error {}
+
+/**
+ * Runs claim-free jobs (the first hashing the file, the later ones taking back): in worker threads
+ * when the compiled worker is there, else one after the other in this thread, with the same
+ * results. Each shard's records go to the next ones as soon as it is read. Null when a worker
+ * could not start.
+ */
+async function runJobs(plan: ShardPlan, jobs: ShardJob[], onProgress?: (rows: number, bytes?: number) => void): Promise<ShardResult[] | null> {
   const file = traceWorkerFile();
   const done: number[] = jobs.map(() => 0);
-  // Bytes of each job's own range read (claim passes are not counted: their ranges sum to the file).
   const read: number[] = jobs.map(() => 0);
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   const report = onProgress ? () => onProgress(sum(done), sum(read)) : undefined;
@@ -176,14 +179,33 @@ async function runJobs(plan: ShardPlan, jobs: ShardJob[], onProgress?: (rows: nu
     read[k] = bytes ?? read[k];
     report?.();
   };
+  const union = new EarlierUnion();
   if (file === null) {
     const results: ShardResult[] = [];
     for (let k = 0; k < jobs.length; k++) {
-      results.push(await runShardJob(plan, jobs[k], report && track(k)));
+      const run = new ShardRun(plan, jobs[k], report && track(k));
+      await run.read();
+      await run.hashRest();
+      results.push(run.finish(k > 0 ? union.get() : null));
+      if (k < jobs.length - 1) union.add(run.records());
     }
     return results;
   }
   const workers: Worker[] = [];
+  // Shard k's records, until the union takes them in shard order; then the next shard is sent it.
+  const arrived: (ShardRecords[] | undefined)[] = [];
+  let next = 1;
+  const pump = (): void => {
+    while (next < jobs.length && arrived[next - 1] !== undefined) {
+      union.add(arrived[next - 1]!);
+      arrived[next - 1] = undefined;
+      const earlier = union.get().map((e) => ({ seen: e.seen, canaries: [...e.canaries] }));
+      // The last shard to be sent the union takes its bitmaps over; the others get copies.
+      const last = next === jobs.length - 1;
+      workers[next].postMessage({ earlier }, last ? earlier.map((e) => e.seen.buffer as ArrayBuffer) : []);
+      next++;
+    }
+  };
   try {
     return await Promise.all(
       jobs.map(
@@ -191,7 +213,8 @@ async function runJobs(plan: ShardPlan, jobs: ShardJob[], onProgress?: (rows: nu
           new Promise<ShardResult>((resolve, reject) => {
             // Flags for the main script (`--input-type` of `node -e`) make a worker fail to start.
             const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
-            const w = new Worker(file, { workerData: { plan, job, progress: report !== undefined }, execArgv });
+            const share = k < jobs.length - 1;
+            const w = new Worker(file, { workerData: { plan, job, progress: report !== undefined, share }, execArgv });
             workers.push(w);
             let settled = false;
             let started = false;
@@ -199,6 +222,9 @@ async function runJobs(plan: ShardPlan, jobs: ShardJob[], onProgress?: (rows: nu
               started = true;
               if (m.type === 'progress') {
                 track(k)(m.rows ?? 0, m.bytes);
+              } else if (m.type === 'read') {
+                arrived[k] = m.records!;
+                pump();
               } else if (m.type === 'done') {
                 settled = true;
                 resolve(m.result!);
@@ -210,10 +236,7 @@ async function runJobs(plan: ShardPlan, jobs: ShardJob[], onProgress?: (rows: nu
             });
             w.on('error', (err) => {
               settled = true;
-              // A worker that could not start (no message yet): the job runs in this thread.
-              if (!started && !(err instanceof RollmarkError)) {
-                runShardJob(plan, job, report && track(k)).then(resolve, reject);
-              } else reject(err);
+              reject(!started && !(err instanceof RollmarkError) ? new NoWorker(String(err)) : err);
             });
             w.on('exit', (code) => {
               if (!settled) reject(new RollmarkError('INTERNAL', `trace worker ${k} stopped (exit code ${code})`));
@@ -221,6 +244,9 @@ async function runJobs(plan: ShardPlan, jobs: ShardJob[], onProgress?: (rows: nu
           }),
       ),
     );
+  } catch (err) {
+    if (err instanceof NoWorker) return null;
+    throw err;
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }

@@ -5,8 +5,11 @@ import { issueFixture, type Issued } from '../e2e/fixture.js';
 import { traceDump } from '../../src/attribution/trace.js';
 import { claimShard, mergeClaims, mergeShards, traceShard } from '../../src/attribution/trace-shard.js';
 import type { ShardState } from '../../src/attribution/shard-state.js';
-import { balancedTargets } from '../../src/attribution/shard-cut.js';
+import { hashFirstTargets } from '../../src/attribution/shard-cut.js';
 import { planShards } from '../../src/csv/shards.js';
+import { prepareTrace } from '../../src/attribution/trace-plan.js';
+import { ShardRun } from '../../src/attribution/shard-job.js';
+import { EarlierUnion } from '../../src/attribution/take-back.js';
 import type { TraceReport } from '../../src/attribution/report.js';
 
 /**
@@ -79,16 +82,57 @@ describe('traceShard and mergeShards', () => {
   });
 });
 
-describe('balancedTargets', () => {
-  it('gives the claiming workers less, and covers the file', () => {
-    const t = balancedTargets(1000, 2, 0.2, 0.1);
+describe('hashFirstTargets', () => {
+  it('gives the hashing worker less, the others equal shares, and covers the file', () => {
+    const t = hashFirstTargets(1000, 2, 0.1);
     expect(t).toHaveLength(1);
-    // worker 0: t[0]; worker 1: 0.2 t[0] + (1000 - t[0]) + 0.1 * 1000
-    expect(t[0]).toBeCloseTo(0.2 * t[0] + (1000 - t[0]) + 100, 3);
-    const four = balancedTargets(1_000_000, 4, 0.25, 0);
+    // worker 0: t[0] + 0.1 * 1000 (the hash); worker 1: 1000 - t[0]
+    expect(t[0] + 100).toBeCloseTo(1000 - t[0], 6);
+    const four = hashFirstTargets(1_000_000, 4, 0.2);
     expect(four).toHaveLength(3);
     const sizes = [four[0], four[1] - four[0], four[2] - four[1], 1_000_000 - four[2]];
-    for (let k = 1; k < 4; k++) expect(sizes[k]).toBeLessThan(sizes[k - 1]);
-    expect(balancedTargets(1000, 1, 0.2, 0.1)).toEqual([]);
+    expect(sizes[0] + 0.2 * 1_000_000).toBeCloseTo(sizes[1], 3);
+    expect(sizes[1]).toBeCloseTo(sizes[2], 3);
+    expect(sizes[2]).toBeCloseTo(sizes[3], 3);
+    expect(hashFirstTargets(1000, 1, 0.1)).toEqual([]);
+  });
+});
+describe('claim-free shards (traceDump with workers)', () => {
+  it('take back what earlier shards hold: each state is the claim pass state, the report the single reader', async () => {
+    const { plan } = await prepareTrace({ vault: fx.vault, dump });
+    const ranges = await planShards(dump, 3);
+    expect(ranges.length).toBe(3);
+    const union = new EarlierUnion();
+    let takenBack = 0;
+    for (let k = 0; k < ranges.length; k++) {
+      const run = new ShardRun(plan, { range: ranges[k], claim: null, hash: false, takeBack: k > 0 });
+      await run.read();
+      const before = run.cores[0].rowsMatched;
+      const { state } = run.finish(k > 0 ? union.get() : null);
+      takenBack += before - state.releases[0].rowsMatched;
+      union.add(run.records());
+      const claimed = await traceShard({ vault: fx.vault, dump, range: ranges[k] });
+      const sortGroups = (x: ShardState) => ({ ...x, releases: x.releases.map((r) => ({ ...r, groups: [...r.groups].sort() })) });
+      expect(sortGroups(state)).toEqual(sortGroups(claimed));
+    }
+    // P1's rows in the middle repeat P4's on both sides of the cuts.
+    expect(takenBack).toBeGreaterThan(1000);
+  });
+
+  it('give the single reader report, for 2 to 4 workers, on a dump whose halves repeat each other', async () => {
+    const text = await fsp.readFile(fx.copy('P2'), 'utf8');
+    const lines = text.split('\n').filter((l) => l !== '');
+    const twice = path.join(fx.dir, 'twice.csv');
+    // The whole copy, then its rows again: every record and canary of the second half repeats.
+    await fsp.writeFile(twice, [...lines, ...lines.slice(1)].join('\n') + '\n');
+    const one = await traceDump({ vault: fx.vault, dump: twice, now, workers: 1 });
+    expect(one.releases[0].rowsDuplicate).toBeGreaterThanOrEqual(lines.length - 1);
+    expect(one.suspects[0].recipient).toBe('P2');
+    for (const workers of [2, 3, 4]) {
+      const r = await traceDump({ vault: fx.vault, dump: twice, now, workers });
+      expect(body(r)).toEqual(body(one));
+    }
+    const mixedOne = await traceDump({ vault: fx.vault, dump, now, workers: 1 });
+    expect(body(await traceDump({ vault: fx.vault, dump, now, workers: 2 }))).toEqual(body(mixedOne));
   });
 });
