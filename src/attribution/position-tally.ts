@@ -112,6 +112,26 @@ export class PositionTally {
     }
   }
 
+  /**
+   * Takes out another tally's positions, which must be part of this one's (rows a shard took
+   * back: take-back.ts). The sums are exact (multiples of 2^-20), so this tally is then the one
+   * that never saw those positions, byte for byte. Returns this.
+   */
+  subtract(other: PositionTally): this {
+    if (other.recipients !== this.recipients || other.names.join('\n') !== this.names.join('\n')) {
+      throw new RangeError('PositionTally.subtract needs a tally of the same recipients and classes');
+    }
+    this.flush();
+    other.flush();
+    for (let c = 0; c < this.hists.length; c++) {
+      this.hists[c].subtract(other.hists[c]);
+      const sums = this.sums[c];
+      const theirs = other.sums[c];
+      for (let i = 0; i < sums.length; i++) sums[i] -= theirs[i];
+    }
+    return this;
+  }
+
   /** The EvidenceTally binary form (evidence.ts `toBytes`) of what was observed. */
   toBytes(): Uint8Array {
     this.flush();
@@ -212,6 +232,20 @@ class BinHistogram {
     if (c === null) c = this.counts = new Uint32Array(BIN_COUNT);
     if (c[bin] === 0) this.used++;
     c[bin] += n;
+  }
+
+  /** Takes out another histogram's counts (part of this one's). */
+  subtract(other: BinHistogram): void {
+    const theirs = other.counts;
+    if (theirs === null) return;
+    const c = this.counts;
+    for (let b = 0; b < BIN_COUNT; b++) {
+      const n = theirs[b];
+      if (n === 0) continue;
+      if (c === null || c[b] < n) throw new RangeError('PositionTally.subtract took out positions it did not hold');
+      c[b] -= n;
+      if (c[b] === 0) this.used--;
+    }
   }
 
   /** The nonzero bins in order, with their counts. */

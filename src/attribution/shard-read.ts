@@ -21,7 +21,7 @@ import type { Dialect, ShardPlan } from './trace-plan.js';
 
 /** Where a feeder logs the rows a core counted (take-back.ts's CountedLog). */
 export interface RowLog {
-  add(bit: number, canary: string | null, offset: number): void;
+  add(recordId: number, canary: string | null, group: string | null, offset: number): void;
 }
 
 /**
@@ -164,7 +164,7 @@ export class RowFeeder {
         const core = cores[i];
         const before = core.rowsMatched;
         core.observe(view);
-        if (core.rowsMatched !== before) logs[i].add(core.rowBit(), core.rowCanary(), r.offset);
+        if (core.rowsMatched !== before) logs[i].add(core.rowRecordId(), core.rowCanary(), core.rowGroup(), r.offset);
       }
     }
     if (this.onProgress !== undefined && ++this.sinceProgress === 1 << 16) {

@@ -5,15 +5,16 @@
  * bytes before it. A record whose first row in a later shard comes after one of its rows in an
  * earlier shard was then counted where the single reader calls it a duplicate (the first row in
  * file order wins: trace-shard.ts). So a later shard keeps a log of the rows it counted: each
- * one's de-duplication bit (or canary), 4 bytes a row, and the byte offset of every 32nd. Once the
- * earlier shards are read, their bitmaps and canaries name the rows to take back; only the blocks
- * of the log that hold them are read again, and each such row's counting is undone exactly
- * (ReleaseCore.takeBack). The shard's state is then the one a claim pass would have given, and
- * the report is the single reader's.
+ * one's record id (or canary), 4 bytes a row, its group as runs, and the byte offset of every
+ * 16th. Once the earlier shards are read, their bitmaps and canaries name the rows to take back.
+ * A record outside the scored share added only counts, which the log gives back; a scored record
+ * or a canary added marks, so the block of the log that holds it is read again and its counting
+ * undone exactly (ReleaseCore.takeBack). The shard's state is then the one a claim pass would have
+ * given, and the report is the single reader's.
  *
  * Most dumps have few such rows: the records a clean copy shares across a cut are those whose
  * 32-bit ids collide (about 1% of a 90M-row registry); a dump merged from several copies has many,
- * and then its later shards are read about twice, as a claim pass would have read them.
+ * and then the scored records of its later shards are read about twice.
  */
 import * as fs from 'node:fs';
 import { RollmarkError, ioError } from '../errors.js';
@@ -24,10 +25,15 @@ import type { ShardPlan } from './trace-plan.js';
 import { RowFeeder, type RowLog } from './shard-read.js';
 
 /** Counted rows a block of the log (a power of two): the offset of each block's first is kept. */
-const STRIDE = 32;
+const STRIDE = 16;
 const CHUNK = 1 << 20;
 /** A re-read takes consecutive blocks up to about this many bytes at a time. */
 const MAX_SPAN = 1 << 20;
+/**
+ * Group runs kept at most (16 bytes each): a sorted dump has a few per section, a shuffled one one
+ * a row. Past this the log stops keeping them, and every row taken back is read again.
+ */
+const MAX_RUNS = 1 << 22;
 
 /** What the shards before one hold, for one release: its bitmap and canaries, united. */
 export interface EarlierRecords {
@@ -44,61 +50,103 @@ export class CountedLog implements RowLog {
   count = 0;
   /** Byte offset of counted row j * STRIDE. */
   readonly offsets: number[] = [];
-  /** Counted rows that were canaries: ordinal -> canary key (their bit entry is unused). */
+  /** Counted rows that were canaries: ordinal -> canary key (their id entry is unused). */
   readonly canaries = new Map<number, string>();
+  /** Group runs: from counted row runStart[i] on, record rows are of group runGroup[i]. */
+  private readonly runStart: number[] = [];
+  private readonly runGroup: (string | null)[] = [];
+  private runsLost = false;
 
-  /** Logs a counted row: its record's bit (or its canary) and its byte offset. */
-  add(bit: number, canary: string | null, offset: number): void {
+  /** Logs a counted row: its record id (or canary), its group, and its byte offset. */
+  add(recordId: number, canary: string | null, group: string | null, offset: number): void {
     const j = this.count;
     if ((j & (STRIDE - 1)) === 0) this.offsets.push(offset);
     if (canary !== null) this.canaries.set(j, canary);
+    else if (!this.runsLost && group !== this.runGroup[this.runGroup.length - 1]) {
+      if (this.runStart.length === MAX_RUNS) this.runsLost = true;
+      else {
+        this.runStart.push(j);
+        this.runGroup.push(group);
+      }
+    }
     if (this.at === CHUNK) {
       this.chunks.push(this.current);
       this.current = new Uint32Array(CHUNK);
       this.at = 0;
     }
-    this.current[this.at++] = bit;
+    this.current[this.at++] = recordId;
     this.count = j + 1;
   }
 
-  /** The bit of counted row j. */
-  bit(j: number): number {
+  /** The record id of counted row j. */
+  id(j: number): number {
     const c = Math.floor(j / CHUNK);
     return c < this.chunks.length ? this.chunks[c][j % CHUNK] : this.current[j % CHUNK];
   }
 
-  /** The ordinals of the counted rows the earlier shards hold, in order. */
-  conflicts(earlier: EarlierRecords): Uint32Array {
+  /**
+   * The groups of counted record rows, asked in increasing order: a cursor over the runs.
+   * Null when the runs were not all kept.
+   */
+  groups(): ((j: number) => string | null) | null {
+    if (this.runsLost) return null;
+    let r = 0;
+    return (j) => {
+      while (r + 1 < this.runStart.length && this.runStart[r + 1] <= j) r++;
+      return r < this.runGroup.length && this.runStart[r] <= j ? this.runGroup[r] : null;
+    };
+  }
+
+  /** The ordinals of the counted rows the earlier shards hold, in order (`mask`: the bitmap's). */
+  conflicts(earlier: EarlierRecords, mask: number): Uint32Array {
     const seen = earlier.seen;
-    const held = (bit: number): boolean => (seen[bit >>> 3] & (1 << (bit & 7))) !== 0;
-    const parts = [...this.chunks, this.current.subarray(0, this.at)];
-    // Counted first, then filled: a dump merged from copies can hold tens of millions.
+    let out = new Uint32Array(1024);
     let n = 0;
-    for (const chunk of parts) for (let i = 0; i < chunk.length; i++) if (held(chunk[i])) n++;
-    const records = new Uint32Array(n);
-    n = 0;
     let j = 0;
-    for (const chunk of parts) {
-      for (let i = 0; i < chunk.length; i++, j++) if (held(chunk[i]) && !this.canaries.has(j)) records[n++] = j;
+    for (const chunk of [...this.chunks, this.current.subarray(0, this.at)]) {
+      for (let i = 0; i < chunk.length; i++, j++) {
+        const bit = (chunk[i] & mask) >>> 0;
+        if ((seen[bit >>> 3] & (1 << (bit & 7))) === 0) continue;
+        if (n === out.length) {
+          const grown = new Uint32Array(2 * n);
+          grown.set(out);
+          out = grown;
+        }
+        out[n++] = j;
+      }
     }
+    // Canary rows hold no record id: their entries go, and those whose canary is held come in.
     const canaries = [...this.canaries].filter(([, key]) => earlier.canaries.has(key)).map(([k]) => k);
-    if (canaries.length === 0) return records.subarray(0, n);
     canaries.sort((a, b) => a - b);
-    const out = new Uint32Array(n + canaries.length);
+    const records = out.subarray(0, n).filter((k) => !this.canaries.has(k));
+    if (canaries.length === 0) return records;
+    const merged = new Uint32Array(records.length + canaries.length);
     let a = 0;
     let b = 0;
-    for (let o = 0; o < out.length; o++) out[o] = b === canaries.length || (a < n && records[a] < canaries[b]) ? records[a++] : canaries[b++];
-    return out;
+    for (let o = 0; o < merged.length; o++) merged[o] = b === canaries.length || (a < records.length && records[a] < canaries[b]) ? records[a++] : canaries[b++];
+    return merged;
   }
 }
 
 /**
  * Takes back, in `core`, the rows of `range` its log shows were counted although an earlier
- * shard holds their record or canary. Returns how many rows were taken back.
+ * shard holds their record or canary. Returns how many rows were taken back and how many of them
+ * were read again.
  */
-export function takeBackShard(plan: ShardPlan, core: ReleaseCore, log: CountedLog, range: ByteRange, earlier: EarlierRecords): number {
-  const todo = log.conflicts(earlier);
-  if (todo.length === 0) return 0;
+export function takeBackShard(plan: ShardPlan, core: ReleaseCore, log: CountedLog, range: ByteRange, earlier: EarlierRecords): { taken: number; reread: number } {
+  const conflicts = log.conflicts(earlier, core.seenMask);
+  // Rows that added only counts are given back from the log; the others are read again.
+  const groupOf = log.groups();
+  const todo: number[] = [];
+  for (const j of conflicts) {
+    if (groupOf !== null && !log.canaries.has(j) && !core.scored(log.id(j) | 0)) core.takeBackUnscored(groupOf(j));
+    else todo.push(j);
+  }
+  if (todo.length > 0) reread(plan, core, log, range, todo);
+  return { taken: conflicts.length, reread: todo.length };
+}
+
+function reread(plan: ShardPlan, core: ReleaseCore, log: CountedLog, range: ByteRange, todo: number[]): void {
   const block = (j: number): number => Math.floor(j / STRIDE);
   const blockStart = (b: number): number => log.offsets[b];
   const blockEnd = (b: number): number => (b + 1 < log.offsets.length ? log.offsets[b + 1] : range.end);
@@ -129,7 +177,6 @@ export function takeBackShard(plan: ShardPlan, core: ReleaseCore, log: CountedLo
   } finally {
     fs.closeSync(fd);
   }
-  return todo.length;
 }
 
 function readSpan(fd: number, file: string, start: number, end: number): Buffer {
@@ -151,13 +198,13 @@ function readSpan(fd: number, file: string, start: number, end: number): Buffer 
  * Walks the rows of `bytes` (starting at counted row `ordinal`) as the shard's read saw them, and
  * takes back the counted rows todo[from..to).
  */
-function walk(plan: ShardPlan, core: ReleaseCore, log: CountedLog, bytes: Buffer, offset: number, ordinal: number, todo: Uint32Array, from: number, to: number): void {
+function walk(plan: ShardPlan, core: ReleaseCore, log: CountedLog, bytes: Buffer, offset: number, ordinal: number, todo: number[], from: number, to: number): void {
   let j = ordinal;
   let t = from;
   const visit = (): void => {
     if (t === to) return;
     const view = feeder.view;
-    if (!core.isCountedRow(view, log.bit(j), log.canaries.get(j) ?? null)) return;
+    if (!core.isCountedRow(view, log.id(j), log.canaries.get(j) ?? null)) return;
     if (j === todo[t]) {
       core.takeBack(view);
       t++;

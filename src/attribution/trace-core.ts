@@ -528,22 +528,22 @@ export class ReleaseCore {
    * Fibonacci constant, a spread of the keyed id that the de-duplication bitmap's low bits do
    * not decide.
    */
-  private scored(recordId: number): boolean {
+  scored(recordId: number): boolean {
     return this.scoreShare >= FULL_SHARE || Math.imul(recordId, 0x9e3779b1) >>> 16 < this.scoreShare;
   }
 
   /** The evidence so far (less what was taken back), as EvidenceTally JSON. */
   tallyJSON(): EvidenceTallyJSON {
-    const own = this.positions !== null ? this.positions.toJSON() : this.tally!.toJSON();
     const back = this.takenBack;
-    if (back === null) return own;
-    const taken = back.positions !== null ? back.positions.toJSON() : back.tally!.toJSON();
-    return EvidenceTally.fromJSON(own).subtract(EvidenceTally.fromJSON(taken)).toJSON();
+    if (back === null) return this.positions !== null ? this.positions.toJSON() : this.tally!.toJSON();
+    this.takenBack = null;
+    if (back.positions !== null) return this.positions!.subtract(back.positions).toJSON();
+    return this.tally!.subtract(back.tally!).toJSON();
   }
 
-  /** The bitmap bit of the row last seen by `observe` (for the take-back log). */
-  rowBit(): number {
-    return (this.rid & this.seenMask) >>> 0;
+  /** The record id (u32) of the row last seen by `observe` (for the take-back log). */
+  rowRecordId(): number {
+    return this.rid >>> 0;
   }
 
   /** The canary of the row last seen by `observe`, or null (for the take-back log). */
@@ -551,16 +551,31 @@ export class ReleaseCore {
     return this.rcanary === null ? null : canaryKey(this.rcanary);
   }
 
+  /** The group of the record row last counted by `observe`, or null without group columns. */
+  rowGroup(): string | null {
+    return this.lastGroup;
+  }
+
   /**
    * In a take-back walk (take-back.ts): resolves the row and says whether it is the counted row
-   * the log names, by its bitmap bit or, for a canary, its key. Rows between two counted rows
-   * were not counted, so none of them can show the next one's bit or canary: that row was the
+   * the log names, by its record id or, for a canary, its key. Rows between two counted rows
+   * were not counted, so none of them can show the next one's record or canary: that row was the
    * first to show it.
    */
-  isCountedRow(view: RowView, bit: number, canary: string | null): boolean {
+  isCountedRow(view: RowView, recordId: number, canary: string | null): boolean {
     this.resolve(view, false);
     if (canary !== null) return this.rcanary !== null && canaryKey(this.rcanary) === canary;
-    return this.rcanary === null && this.hasRecord && ((this.rid & this.seenMask) >>> 0) === bit;
+    return this.rcanary === null && this.hasRecord && this.rid >>> 0 === recordId;
+  }
+
+  /**
+   * Takes back a counted record row whose marks were not read (outside the scored share), from
+   * what the log kept of it: it becomes a duplicate and leaves its group's count.
+   */
+  takeBackUnscored(group: string | null): void {
+    this.rowsMatched--;
+    this.rowsDuplicate++;
+    if (this.groupColumns !== null && group !== null) this.takeBackGroup(group);
   }
 
   /**

@@ -102,6 +102,44 @@ describe('PositionTally', () => {
     expect(Buffer.from(fast.toBytes()).equals(Buffer.from(slow.toBytes()))).toBe(true);
     expect(EvidenceTally.fromBytes(fast.toBytes()).observations).toBe(1_200_000);
   });
+
+  it('minus a part of its positions writes the bytes of a tally that never saw them (so does EvidenceTally)', () => {
+    const position = fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 1 }), fc.integer({ min: 1, max: 65535 }), fc.integer({ min: 0, max: 0xfff }));
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 12 }), fc.array(fc.tuple(position, fc.boolean()), { maxLength: 400 }), (R, obs) => {
+        const names = ['', 'a', 'canary'];
+        const all = new PositionTally(R, names);
+        const part = new PositionTally(R, names);
+        const rest = new PositionTally(R, names);
+        const slowAll = new EvidenceTally(R);
+        const slowPart = new EvidenceTally(R);
+        for (const n of names) {
+          slowAll.classIndex(n);
+          slowPart.classIndex(n);
+        }
+        const xs = new Uint8Array(R);
+        for (const [[cls, y, P, raw], inPart] of obs) {
+          const bits = raw & ((1 << R) - 1);
+          for (let j = 0; j < R; j++) xs[j] = (bits >>> j) & 1;
+          all.observe(cls, y, P, bits);
+          slowAll.observe(y as 0 | 1, P, xs, cls);
+          if (inPart) {
+            part.observe(cls, y, P, bits);
+            slowPart.observe(y as 0 | 1, P, xs, cls);
+          } else rest.observe(cls, y, P, bits);
+        }
+        const want = Buffer.from(rest.toBytes());
+        expect(Buffer.from(all.subtract(part).toBytes()).equals(want)).toBe(true);
+        expect(Buffer.from(slowAll.subtract(slowPart).toBytes()).equals(want)).toBe(true);
+      }),
+      { numRuns: 60 },
+    );
+    const one = new PositionTally(3, ['']);
+    one.observe(0, 1, 5, 3);
+    const other = new PositionTally(3, ['']);
+    other.observe(0, 1, 6, 3);
+    expect(() => one.subtract(other)).toThrow(/did not hold/);
+  });
 });
 
 describe('ByteMemo', () => {

@@ -98,8 +98,8 @@ describe('hashFirstTargets', () => {
   });
 });
 describe('claim-free shards (traceDump with workers)', () => {
-  it('take back what earlier shards hold: each state is the claim pass state, the report the single reader', async () => {
-    const { plan } = await prepareTrace({ vault: fx.vault, dump });
+  it.each([Infinity, 300])('take back what earlier shards hold: each state is the claim pass state (evidence budget %s)', async (evidenceBudget) => {
+    const { plan } = await prepareTrace({ vault: fx.vault, dump, evidenceBudget });
     const ranges = await planShards(dump, 3);
     expect(ranges.length).toBe(3);
     const union = new EarlierUnion();
@@ -111,9 +111,10 @@ describe('claim-free shards (traceDump with workers)', () => {
       const { state } = run.finish(k > 0 ? union.get() : null);
       takenBack += before - state.releases[0].rowsMatched;
       union.add(run.records());
-      const claimed = await traceShard({ vault: fx.vault, dump, range: ranges[k] });
+      const claimed = await traceShard({ vault: fx.vault, dump, range: ranges[k], evidenceBudget });
       const sortGroups = (x: ShardState) => ({ ...x, releases: x.releases.map((r) => ({ ...r, groups: [...r.groups].sort() })) });
       expect(sortGroups(state)).toEqual(sortGroups(claimed));
+      if (evidenceBudget !== Infinity) expect(state.releases[0].recordsScored).toBeLessThan(state.releases[0].rowsMatched / 4);
     }
     // P1's rows in the middle repeat P4's on both sides of the cuts.
     expect(takenBack).toBeGreaterThan(1000);
