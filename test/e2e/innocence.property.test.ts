@@ -43,6 +43,8 @@ const attackArb = fc.record({
   duplicate: fc.constantFrom(0, 0.3),
   // The evidence budget: every record, or a keyed share of them.
   budget: fc.constantFrom(Infinity, Infinity, 300, 2000),
+  // Shards: read whole, or cut among workers that take back what earlier shards hold.
+  workers: fc.constantFrom(1, 1, 2, 3),
 });
 
 function specs(a: fc.Arbitrary<unknown> extends never ? never : any): AttackSpec[] {
@@ -72,10 +74,10 @@ describe('no innocent recipient is ever implicated', () => {
         );
         const file = path.join(fx.dir, `leak-${run++}.csv`);
         await writeTable(leak, file, { delimiter: a.shuffle ? '\t' : ',' });
-        const report = await traceDump({ vault: fx.vault, dump: file, evidenceBudget: a.budget });
+        const report = await traceDump({ vault: fx.vault, dump: file, evidenceBudget: a.budget, workers: a.workers });
         const guilty = new Set(a.leakers.map((i: number) => PARTIES[i].id));
         for (const s of report.suspects) {
-          if (s.implicated) expect(guilty.has(s.recipient), `${s.recipient} implicated (p ${s.pValue}) by ${JSON.stringify(specs(a))}, budget ${a.budget}`).toBe(true);
+          if (s.implicated) expect(guilty.has(s.recipient), `${s.recipient} implicated (p ${s.pValue}) by ${JSON.stringify(specs(a))}, budget ${a.budget}, workers ${a.workers}`).toBe(true);
         }
       }),
       { numRuns: 40, seed: 20261122 },
