@@ -6,7 +6,7 @@
  * earlier shard was then counted where the single reader calls it a duplicate (the first row in
  * file order wins: trace-shard.ts). So a later shard keeps a log of the rows it counted: each
  * one's record id (or canary), 4 bytes a row, its group as runs, and the byte offset of every
- * 16th. Once the earlier shards are read, their bitmaps and canaries name the rows to take back.
+ * 8th. Once the earlier shards are read, their bitmaps and canaries name the rows to take back.
  * A record outside the scored share added only counts, which the log gives back; a scored record
  * or a canary added marks, so the block of the log that holds it is read again and its counting
  * undone exactly (ReleaseCore.takeBack). The shard's state is then the one a claim pass would have
@@ -25,7 +25,7 @@ import type { ShardPlan } from './trace-plan.js';
 import { RowFeeder, type RowLog } from './shard-read.js';
 
 /** Counted rows a block of the log (a power of two): the offset of each block's first is kept. */
-const STRIDE = 16;
+const STRIDE = 8;
 const CHUNK = 1 << 20;
 /** A re-read takes consecutive blocks up to about this many bytes at a time. */
 const MAX_SPAN = 1 << 20;
@@ -41,15 +41,47 @@ export interface EarlierRecords {
   canaries: Set<string>;
 }
 
+/** Numbers appended in typed-array chunks: no slack and no copying as the log grows. */
+class Chunked<A extends Uint32Array | Float64Array> {
+  private readonly full: A[] = [];
+  private current: A;
+  private at = 0;
+
+  constructor(private readonly make: (n: number) => A) {
+    this.current = make(CHUNK);
+  }
+
+  push(v: number): void {
+    if (this.at === CHUNK) {
+      this.full.push(this.current);
+      this.current = this.make(CHUNK);
+      this.at = 0;
+    }
+    this.current[this.at++] = v;
+  }
+
+  get(i: number): number {
+    const c = Math.floor(i / CHUNK);
+    return c < this.full.length ? this.full[c][i % CHUNK] : this.current[i % CHUNK];
+  }
+
+  get length(): number {
+    return this.full.length * CHUNK + this.at;
+  }
+
+  /** The values, chunk by chunk. */
+  parts(): A[] {
+    return [...this.full, this.current.subarray(0, this.at) as A];
+  }
+}
+
 /** The rows one release's core counted in a shard, in order. */
 export class CountedLog implements RowLog {
-  private readonly chunks: Uint32Array[] = [];
-  private current = new Uint32Array(CHUNK);
-  private at = 0;
+  private readonly ids = new Chunked((n) => new Uint32Array(n));
+  /** Byte offset of counted row j * STRIDE. */
+  private readonly offsets = new Chunked((n) => new Float64Array(n));
   /** Rows logged. */
   count = 0;
-  /** Byte offset of counted row j * STRIDE. */
-  readonly offsets: number[] = [];
   /** Counted rows that were canaries: ordinal -> canary key (their id entry is unused). */
   readonly canaries = new Map<number, string>();
   /** Group runs: from counted row runStart[i] on, record rows are of group runGroup[i]. */
@@ -69,19 +101,19 @@ export class CountedLog implements RowLog {
         this.runGroup.push(group);
       }
     }
-    if (this.at === CHUNK) {
-      this.chunks.push(this.current);
-      this.current = new Uint32Array(CHUNK);
-      this.at = 0;
-    }
-    this.current[this.at++] = recordId;
+    this.ids.push(recordId);
     this.count = j + 1;
   }
 
   /** The record id of counted row j. */
   id(j: number): number {
-    const c = Math.floor(j / CHUNK);
-    return c < this.chunks.length ? this.chunks[c][j % CHUNK] : this.current[j % CHUNK];
+    return this.ids.get(j);
+  }
+
+  /** The byte offsets where the block of counted row j starts and the next block starts (or `end`). */
+  block(j: number, end: number): { start: number; next: number } {
+    const b = Math.floor(j / STRIDE);
+    return { start: this.offsets.get(b), next: b + 1 < this.offsets.length ? this.offsets.get(b + 1) : end };
   }
 
   /**
@@ -103,7 +135,7 @@ export class CountedLog implements RowLog {
     let out = new Uint32Array(1024);
     let n = 0;
     let j = 0;
-    for (const chunk of [...this.chunks, this.current.subarray(0, this.at)]) {
+    for (const chunk of this.ids.parts()) {
       for (let i = 0; i < chunk.length; i++, j++) {
         const bit = (chunk[i] & mask) >>> 0;
         if ((seen[bit >>> 3] & (1 << (bit & 7))) === 0) continue;
@@ -147,9 +179,6 @@ export function takeBackShard(plan: ShardPlan, core: ReleaseCore, log: CountedLo
 }
 
 function reread(plan: ShardPlan, core: ReleaseCore, log: CountedLog, range: ByteRange, todo: number[]): void {
-  const block = (j: number): number => Math.floor(j / STRIDE);
-  const blockStart = (b: number): number => log.offsets[b];
-  const blockEnd = (b: number): number => (b + 1 < log.offsets.length ? log.offsets[b + 1] : range.end);
   let fd: number;
   try {
     fd = fs.openSync(plan.file, 'r');
@@ -160,18 +189,17 @@ function reread(plan: ShardPlan, core: ReleaseCore, log: CountedLog, range: Byte
     let i = 0;
     while (i < todo.length) {
       // Consecutive blocks holding rows to take back are read in one go, up to MAX_SPAN bytes.
-      const first = block(todo[i]);
-      let last = first;
+      const first = log.block(todo[i], range.end);
+      let next = first.next;
       let k = i + 1;
       while (k < todo.length) {
-        const b = block(todo[k]);
-        if (b > last + 1 || blockEnd(b) - blockStart(first) > MAX_SPAN) break;
-        last = b;
+        const b = log.block(todo[k], range.end);
+        if (b.start > next || b.next - first.start > MAX_SPAN) break;
+        next = b.next;
         k++;
       }
-      const start = blockStart(first);
-      const bytes = readSpan(fd, plan.file, start, blockEnd(last));
-      walk(plan, core, log, bytes, start, first * STRIDE, todo, i, k);
+      const bytes = readSpan(fd, plan.file, first.start, next);
+      walk(plan, core, log, bytes, first.start, todo[i] - (todo[i] % STRIDE), todo, i, k);
       i = k;
     }
   } finally {
