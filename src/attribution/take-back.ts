@@ -30,8 +30,8 @@ const CHUNK = 1 << 20;
 /** A re-read takes consecutive blocks up to about this many bytes at a time. */
 const MAX_SPAN = 1 << 20;
 /**
- * Group runs kept at most (about 60 bytes each): a sorted dump has a few per section, a shuffled one one
- * a row. Past this the log stops keeping them, and every row taken back is read again.
+ * Group runs kept at most (about 60 bytes each): a sorted dump has a few a section, a shuffled one
+ * one a row. Past this the log stops keeping them, and every row taken back is read again.
  */
 const MAX_RUNS = 1 << 20;
 

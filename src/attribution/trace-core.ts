@@ -120,7 +120,8 @@ interface MatchSetInfo {
 /**
  * One release's trace state over the rows it is shown. `observe` reads a row into the evidence;
  * `claim` only marks the row's record (or canary) as seen, for rows that come before a shard
- * (exact de-duplication across shards: see trace-shard.ts).
+ * (exact de-duplication across shards: see trace-shard.ts); `takeBack` undoes a row it counted
+ * that an earlier shard turns out to hold (traceDump's workers: take-back.ts).
  */
 export class ReleaseCore {
   readonly setup: ReleaseSetup;
