@@ -36,6 +36,18 @@ describe('several releases', () => {
     expect(only1.suspects.some((s) => s.implicated)).toBe(false);
   });
 
+  it('gives the same report with 1, 2 and 3 workers, both releases taking back what earlier shards hold', async () => {
+    // The second release's P4 copy, then a third of its rows again: repeats across the cuts.
+    const lines = (await fsp.readFile(path.join(second, 'P4.csv'), 'utf8')).split('\n').filter((l) => l !== '');
+    const dump = path.join(fx.dir, 'repeats.csv');
+    await fsp.writeFile(dump, [...lines, ...lines.slice(1).filter((_, i) => i % 3 === 0)].join('\n') + '\n');
+    const body = (r: Awaited<ReturnType<typeof traceDump>>) => ({ ...r, generatedAt: '', signature: '' });
+    const one = await traceDump({ vault: fx.vault, dump, workers: 1 });
+    expect(one.releases).toHaveLength(2);
+    expect(one.suspects.filter((s) => s.implicated).map((s) => `${s.release}/${s.recipient}`)).toEqual(['LN-2026-02/P4']);
+    for (const workers of [2, 3]) expect(body(await traceDump({ vault: fx.vault, dump, workers }))).toEqual(body(one));
+  });
+
   it('refuses a release that is not in the ledger', async () => {
     await expect(traceDump({ vault: fx.vault, dump: fx.registry, release: 'NOPE' })).rejects.toMatchObject({ code: 'RELEASE_UNKNOWN' });
   });
