@@ -31,8 +31,8 @@ export { DEFAULT_BOUND, COVERAGE, COLLAPSE_MIN_OBSERVATIONS } from './trace-fini
  * byte scanner (csv/scanner.ts), which decodes only the cells trace needs; an uncompressed one
  * large enough is split at record boundaries among worker threads, each reading its own shard;
  * a later shard then takes back the rows whose records an earlier one holds (take-back.ts), so the
- * result is the single reader's exactly, and their states are merged by addition. Anything else goes through dump.ts's
- * general reader. Both feed the same row core (trace-core.ts).
+ * result is the single reader's exactly, and their states are merged by addition. Anything else
+ * goes through dump.ts's general reader. Both feed the same row core (trace-core.ts).
  */
 export interface TraceOptions {
   vault: Vault | string;
@@ -67,10 +67,10 @@ export interface TraceOptions {
 const MIN_PARALLEL_BYTES = 32 << 20;
 const MAX_AUTO_WORKERS = 4;
 /**
- * Relative costs a byte, measured with bench/trace.mjs on mx-ine copies against a full read that
- * scores every record: finding each row's record (scan, key or fingerprint), the rest of a row
- * whose marks are not read (its group), and SHA-256. They only balance the shards; results never
- * depend on them.
+ * Relative costs a byte against a full read that scores every record, on mx-ine copies: finding
+ * each row's record (scan, key or fingerprint) and the rest of a row whose marks are not read (its
+ * group), measured with bench/trace.mjs; SHA-256, from a CPU profile of two workers on a 10M-row
+ * copy (2026-12-06). They only balance the shards; results never depend on them.
  */
 const RESOLVE_COST = { key: 0.23, match: 0.28 };
 const UNSCORED_EXTRA = 0.05;
