@@ -1,3 +1,4 @@
+import { RollmarkError } from '../errors.js';
 import type { TraceReport } from './report.js';
 import type { ColumnMatch } from './columns.js';
 import { MX_INE_COLUMNS, entidadByCode } from '../presets/mx-ine/columns.js';
@@ -217,7 +218,11 @@ footer{margin-top:2.5rem;border-top:1px solid var(--rule);padding-top:.5rem;colo
  * and section, the marks read per family, the column mapping, and how to verify the signed JSON.
  */
 export function renderHtmlReport(report: TraceReport, opts: HtmlReportOptions = {}): string {
-  const lang: ReportLang = opts.lang === 'es' || opts.lang === 'en' ? opts.lang : defaultLang();
+  // A language asked for and not known is refused, not silently replaced (as the CLI's --lang).
+  if (opts.lang !== undefined && opts.lang !== 'es' && opts.lang !== 'en') {
+    throw new RollmarkError('USAGE', `the report language must be es or en, got '${String(opts.lang)}'`);
+  }
+  const lang: ReportLang = opts.lang ?? defaultLang();
   const L = LABELS[lang];
   const F = new Fmt(L.locale);
   const implicated = report.suspects.filter((s) => s.implicated);

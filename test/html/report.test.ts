@@ -83,6 +83,8 @@ describe('renderHtmlReport', () => {
     expect(en).toContain('1.6 × 10⁻²²¹⁰');
     const es = renderHtmlReport(attributed(), { lang: 'es' });
     expect(es).toContain('<html lang="es">');
+    // A language not known is refused, as --lang refuses it, not replaced by the default.
+    expect(() => renderHtmlReport(attributed(), { lang: 'fr' as 'es' })).toThrow(/must be es or en, got 'fr'/);
     expect(es).toContain('El volcado proviene de la copia que recibió PV (Partido PV) en la entrega LN-T-01');
     const collusion = report('collusion', [suspect('PA', -30), suspect('PR', -12), suspect('PV', -1)]);
     expect(renderHtmlReport(collusion, { lang: 'en' })).toContain('copies given to PA (Partido PA) and PR (Partido PR) in release LN-T-01');
