@@ -138,5 +138,11 @@ export async function loadSignedDocument(
   if (!verifyDocument(doc, publicKey)) {
     throw new RollmarkError(code, `${kind} signature is invalid: the ${kind} was altered or signed by another key`, { file });
   }
+  // A receipt names its issuer's public key; a key that signed a receipt naming another issuer is
+  // not the issuer it claims, whatever the signature says.
+  const issuer = (doc as Record<string, unknown>).issuer;
+  if (kind === 'receipt' && issuer !== undefined && (typeof issuer !== 'string' || issuer.toLowerCase() !== toHex(publicKey))) {
+    throw new RollmarkError(code, `the receipt names issuer ${String(issuer).slice(0, 16)}..., not the key it was checked with (${toHex(publicKey).slice(0, 16)}...)`, { file });
+  }
   return doc as Record<string, unknown> & { signature: string };
 }

@@ -126,6 +126,14 @@ describe('files', () => {
     expect((await rejects(() => loadSignedDocument(receipt, pub, 'report'), 'REPORT_INVALID')).message).toBe('is a receipt, not a trace report');
     expect((await rejects(() => loadSignedDocument(good, pub, 'receipt'), 'RECEIPT_INVALID')).message).toBe('is a trace report, not a receipt');
     expect((await loadSignedDocument(receipt, pub, 'receipt')).recipient).toBe('PA');
+    // A receipt naming its issuer: accepted under that key, refused when it names another one.
+    const named = path.join(dir, 'named.receipt.json');
+    await fs.writeFile(named, JSON.stringify(signDocument({ version: 1, type: 'receipt', release: 'R', recipient: 'PA', issuer: Buffer.from(pub).toString('hex') }, secret)));
+    expect((await loadSignedDocument(named, pub, 'receipt')).recipient).toBe('PA');
+    const stranger = path.join(dir, 'stranger.receipt.json');
+    const otherKey = Buffer.from(publicKeyOf(generateSigningKey())).toString('hex');
+    await fs.writeFile(stranger, JSON.stringify(signDocument({ version: 1, type: 'receipt', release: 'R', recipient: 'PA', issuer: otherKey }, secret)));
+    expect((await rejects(() => loadSignedDocument(stranger, pub, 'receipt'), 'RECEIPT_INVALID')).message).toMatch(/names issuer .* not the key it was checked with/);
     const other = path.join(dir, 'other.json');
     await fs.writeFile(other, JSON.stringify(signDocument({ hello: 'world' }, secret)));
     expect((await rejects(() => loadSignedDocument(other, pub, 'report'), 'REPORT_INVALID')).message).toBe(
