@@ -12,7 +12,9 @@ import { ReleaseCore } from './trace-core.js';
 import type { ShardPlan } from './trace-plan.js';
 import type { ShardClaims, ShardState } from './shard-state.js';
 import { RowFeeder, hashRange, scanGzip, scanRange, type ReadCounters } from './shard-read.js';
-import { CountedLog, takeBackShard, type EarlierRecords } from './take-back.js';
+import { CountedLog, takeBackShard, type EarlierRecords, type ShardRecords } from './take-back.js';
+
+export type { ShardRecords } from './take-back.js';
 
 /** One job of a trace: read `range`, after claiming `claim` (the bytes before it, or part). */
 export interface ShardJob {
@@ -34,12 +36,6 @@ export interface ShardResult {
   state: ShardState;
   /** SHA-256 of the bytes read (claim range, then range, then the rest), when the job asked for it. */
   sha256: string | null;
-}
-
-/** A release's de-duplication bitmap and canaries after a shard: what later shards take back against. */
-export interface ShardRecords {
-  seen: Uint8Array;
-  canaries: string[];
 }
 
 /** Cores for a plan's releases. */

@@ -35,6 +35,12 @@ const MAX_SPAN = 1 << 20;
  */
 const MAX_RUNS = 1 << 20;
 
+/** A release's de-duplication bitmap and canaries after a shard, as a shard hands them on. */
+export interface ShardRecords {
+  seen: Uint8Array;
+  canaries: string[];
+}
+
 /** What the shards before one hold, for one release: its bitmap and canaries, united. */
 export interface EarlierRecords {
   seen: Uint8Array;
@@ -256,7 +262,7 @@ export class EarlierUnion {
   private acc: EarlierRecords[] | null = null;
 
   /** Adds the next shard's records. The first shard's bitmaps are taken over, not copied. */
-  add(records: { seen: Uint8Array; canaries: string[] }[]): void {
+  add(records: ShardRecords[]): void {
     if (this.acc === null) {
       this.acc = records.map((r) => ({ seen: r.seen, canaries: new Set(r.canaries) }));
       return;

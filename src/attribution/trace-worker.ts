@@ -9,15 +9,17 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { RollmarkError } from '../errors.js';
 import { rehydratePlan, type ShardPlan } from './trace-plan.js';
 import { ShardRun, type ShardJob, type ShardResult } from './shard-job.js';
-import type { EarlierRecords } from './take-back.js';
+import { EarlierUnion, type EarlierRecords, type ShardRecords } from './take-back.js';
 
 const { plan, job, progress, share } = workerData as { plan: ShardPlan; job: ShardJob; progress: boolean; share: boolean };
 const port = parentPort!;
 
 const earlier = new Promise<EarlierRecords[] | null>((resolve) => {
   if (job.takeBack !== true) return resolve(null);
-  port.once('message', (m: { earlier: { seen: Uint8Array; canaries: string[] }[] }) => {
-    resolve(m.earlier.map((e) => ({ seen: e.seen, canaries: new Set(e.canaries) })));
+  port.once('message', (m: { earlier: ShardRecords[] }) => {
+    const union = new EarlierUnion();
+    union.add(m.earlier);
+    resolve(union.get());
   });
 });
 
